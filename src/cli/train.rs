@@ -1,0 +1,154 @@
+//! `digitnet train`: split, train, evaluate, report.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use digitnet::train::{OptimizerKind, Recipe, Schedule, TrainConfig};
+use digitnet::{data, experiment, nn::Activation, report};
+
+use super::progress::EpochLines;
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Training recipe: `standard` (correct gradients, Adam, early stopping) or
+    /// `blog` (the original post's algorithm, quirks included).
+    #[arg(long, default_value = "standard")]
+    recipe: Recipe,
+    /// Data set: `digits` (the embedded 8x8 set).
+    #[arg(long, default_value = "digits")]
+    dataset: String,
+    /// Seed for the split, the initial weights, shuffling and dropout.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Fraction of the data held out for testing.
+    #[arg(long, default_value_t = 0.25)]
+    test_fraction: f64,
+    /// Hidden layer sizes, comma-separated (`200`, or `256,128` for a deeper net).
+    #[arg(long, value_delimiter = ',')]
+    hidden: Option<Vec<usize>>,
+    /// Hidden activation: tanh, relu or sigmoid.
+    #[arg(long)]
+    activation: Option<Activation>,
+    /// Probability of dropping a hidden unit while training (0 turns dropout off).
+    #[arg(long)]
+    dropout: Option<f32>,
+    /// Probability of dropping an input pixel while training (standard recipe).
+    #[arg(long)]
+    input_dropout: Option<f32>,
+    /// The most epochs to run.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Learning rate.
+    #[arg(long)]
+    lr: Option<f32>,
+    /// Rows per update (standard recipe).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Optimizer: sgd, momentum, nesterov or adam (standard recipe).
+    #[arg(long)]
+    optimizer: Option<OptimizerKind>,
+    /// L2 weight decay (standard recipe).
+    #[arg(long)]
+    weight_decay: Option<f32>,
+    /// Cap on each unit's incoming weight norm (standard recipe).
+    #[arg(long)]
+    max_norm: Option<f32>,
+    /// Learning-rate schedule: constant, step or cosine (standard recipe).
+    #[arg(long)]
+    schedule: Option<Schedule>,
+    /// Fraction of the training rows held out to pick the best epoch (standard recipe).
+    #[arg(long)]
+    validation_fraction: Option<f64>,
+    /// Stop after this many epochs without a better validation loss (standard recipe).
+    #[arg(long)]
+    patience: Option<usize>,
+    /// Run stratified K-fold cross-validation instead of one hold-out split.
+    #[arg(long)]
+    folds: Option<usize>,
+    /// Print exactly one JSON object on stdout instead of the text report.
+    #[arg(long)]
+    json: bool,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+impl TrainArgs {
+    /// The recipe's defaults, overridden by every flag given.
+    fn config(&self) -> TrainConfig {
+        let mut c = TrainConfig::for_recipe(self.recipe);
+        c.seed = self.seed;
+        macro_rules! set {
+            ($($field:ident),*) => { $( if let Some(v) = self.$field.clone() { c.$field = v; } )* };
+        }
+        set!(
+            hidden,
+            activation,
+            dropout,
+            input_dropout,
+            epochs,
+            lr,
+            batch_size,
+            optimizer,
+            weight_decay,
+            schedule,
+            validation_fraction
+        );
+        if self.max_norm.is_some() {
+            c.max_norm = self.max_norm;
+        }
+        if self.patience.is_some() {
+            c.patience = self.patience;
+        }
+        if self.validation_fraction == Some(0.0) && self.patience.is_none() {
+            c.patience = None;
+        }
+        c
+    }
+}
+
+/// Runs `digitnet train`.
+pub fn run(args: TrainArgs) -> Result<ExitCode> {
+    let config = args.config();
+    let data = load_dataset(&args.dataset)?;
+    let mut monitor = EpochLines::new(args.quiet || args.json);
+    if let Some(k) = args.folds {
+        let cv = experiment::cross_validate(&config, &data, k, &mut monitor)?;
+        print_result(args.json, &cv, || report::render_cross_validation(&cv))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let run = experiment::holdout(&config, &data, args.test_fraction, &mut monitor)?;
+    print_result(args.json, &run.summary, || report::render(&run.summary))?;
+    if run.summary.diverged && config.recipe == Recipe::Standard {
+        let epoch = run.summary.epochs_run.saturating_sub(1);
+        anyhow::bail!(digitnet::Error::Diverged {
+            epoch,
+            value: f32::NAN
+        });
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_dataset(name: &str) -> Result<data::Dataset> {
+    match name {
+        "digits" => data::digits::load().context("loading the embedded digits"),
+        other => Err(digitnet::Error::config(format!(
+            "unknown data set '{other}', which should be 'digits'"
+        )))?,
+    }
+}
+
+fn print_result<T: serde::Serialize>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce() -> String,
+) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(value)?);
+    } else {
+        print!("{}", text());
+    }
+    Ok(())
+}

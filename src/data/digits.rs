@@ -1,0 +1,142 @@
+//! The 8x8 "digits" set, embedded in the binary so that nothing is read or
+//! downloaded at run time.
+//!
+//! It is scikit-learn's copy of the test part of the UCI "Optical Recognition of
+//! Handwritten Digits" set (Alpaydin and Kaynak, 1998; CC BY 4.0): 32x32 bitmaps cut
+//! into 4x4 blocks, each value counting the ink pixels in its block (0..16).
+//! See `data/README.md` for provenance and checksum.
+
+use std::io::Read;
+
+use flate2::read::GzDecoder;
+
+use super::Dataset;
+use crate::error::{Error, Result};
+
+/// The gzip-compressed CSV: 1797 rows of 64 pixel values then the label.
+pub const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
+
+/// Image side, in pixels.
+pub const SIDE: usize = 8;
+
+/// Decodes the embedded set: 1797 images of 8x8 values 0..16, labels 0..9.
+pub fn load() -> Result<Dataset> {
+    parse(DIGITS_CSV_GZ, "embedded digits.csv.gz")
+}
+
+/// Decodes a gzip-compressed CSV in the layout of `digits.csv.gz`.
+pub fn parse(gz: &[u8], origin: &str) -> Result<Dataset> {
+    let mut text = String::new();
+    GzDecoder::new(gz)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::data(origin, format!("not a readable gzip text: {e}")))?;
+    let features = SIDE * SIDE;
+    let mut pixels = Vec::with_capacity(1797 * features);
+    let mut labels = Vec::with_capacity(1797);
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let at = || format!("{origin}, line {}", n + 1);
+        let values: Vec<&str> = line.split(',').collect();
+        if values.len() != features + 1 {
+            return Err(Error::data(
+                at(),
+                format!(
+                    "found {} fields, expected {} (64 pixels then the label)",
+                    values.len(),
+                    features + 1
+                ),
+            ));
+        }
+        for v in &values[..features] {
+            let x: u8 = v.trim().parse().ok().filter(|&x| x <= 16).ok_or_else(|| {
+                Error::data(
+                    at(),
+                    format!("pixel value '{v}' should be a whole number 0..16"),
+                )
+            })?;
+            pixels.push(f32::from(x));
+        }
+        let label = values[features];
+        labels.push(
+            label
+                .trim()
+                .parse()
+                .ok()
+                .filter(|&l: &u8| l <= 9)
+                .ok_or_else(|| {
+                    Error::data(at(), format!("label '{label}' should be a digit 0..9"))
+                })?,
+        );
+    }
+    Dataset::new("digits", pixels, labels, (SIDE, SIDE), 16.0, 10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write;
+
+    fn gz(text: &str) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn embedded_set_has_the_documented_shape() {
+        let d = load().unwrap();
+        assert_eq!((d.len(), d.features(), d.height, d.width), (1797, 64, 8, 8));
+        assert_eq!(
+            d.class_counts(),
+            [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+        );
+        assert!(d.pixels.iter().all(|&p| (0.0..=16.0).contains(&p)));
+        assert_eq!(d.pixels.iter().cloned().fold(0.0, f32::max), 16.0);
+    }
+
+    #[test]
+    fn embedded_file_matches_its_published_checksum() {
+        use sha2::{Digest, Sha256};
+        let hex: String = Sha256::digest(DIGITS_CSV_GZ)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            hex,
+            "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
+        );
+    }
+
+    #[test]
+    fn a_short_row_is_named_by_its_line() {
+        let row = ["0"; 64].join(",") + ",3\n" + &["0"; 10].join(",");
+        let err = parse(&gz(&row), "x.gz").unwrap_err().to_string();
+        assert!(
+            err.contains("x.gz, line 2") && err.contains("found 10 fields"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        let row = ["17"; 64].join(",") + ",3";
+        let err = parse(&gz(&row), "x.gz").unwrap_err().to_string();
+        assert!(err.contains("'17'"), "{err}");
+        let row = ["1"; 64].join(",") + ",12";
+        assert!(
+            parse(&gz(&row), "x.gz")
+                .unwrap_err()
+                .to_string()
+                .contains("'12'")
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_gzip_are_refused() {
+        assert!(parse(b"hello", "x.gz").is_err());
+    }
+}

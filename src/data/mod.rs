@@ -1,0 +1,121 @@
+//! Data sets: labelled images as one contiguous `f32` matrix, and how to split them.
+//!
+//! A [`Dataset`] keeps pixels in the source's own scale (0..16 for the 8x8 digits,
+//! 0..255 for MNIST); normalisation is the trainer's business (see
+//! [`crate::normalize`]), so one copy of the data serves every recipe.
+
+pub mod digits;
+mod split;
+
+pub use split::{Split, shuffle_split, stratified_folds};
+
+use crate::error::{Error, Result};
+
+/// Labelled images, row-major: image `i` is `pixels[i*h*w .. (i+1)*h*w]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// A short name for reports ("digits", "mnist", a file name...).
+    pub name: String,
+    /// `len() x height*width` values in the source's scale, `0..=pixel_max`.
+    pub pixels: Vec<f32>,
+    /// One class index per image, `0..classes`.
+    pub labels: Vec<u8>,
+    /// Image height in pixels.
+    pub height: usize,
+    /// Image width in pixels.
+    pub width: usize,
+    /// The largest value a pixel can take in this source (16 or 255).
+    pub pixel_max: f32,
+    /// Number of classes (10 for digits).
+    pub classes: usize,
+}
+
+impl Dataset {
+    /// Builds a data set, checking that pixels, labels and shape agree.
+    pub fn new(
+        name: impl Into<String>,
+        pixels: Vec<f32>,
+        labels: Vec<u8>,
+        (height, width): (usize, usize),
+        pixel_max: f32,
+        classes: usize,
+    ) -> Result<Self> {
+        let name = name.into();
+        let features = height * width;
+        if features == 0 {
+            return Err(Error::data(&name, "images must have at least one pixel"));
+        }
+        if pixels.len() != labels.len() * features {
+            return Err(Error::data(
+                &name,
+                format!(
+                    "{} pixel values do not make {} images of {height}x{width}",
+                    pixels.len(),
+                    labels.len()
+                ),
+            ));
+        }
+        if let Some(bad) = labels.iter().find(|&&l| usize::from(l) >= classes) {
+            return Err(Error::data(
+                &name,
+                format!("label {bad} is outside the classes 0..{}", classes - 1),
+            ));
+        }
+        Ok(Dataset {
+            name,
+            pixels,
+            labels,
+            height,
+            width,
+            pixel_max,
+            classes,
+        })
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when the set holds no image.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Values per image (`height * width`).
+    pub fn features(&self) -> usize {
+        self.height * self.width
+    }
+
+    /// The pixels of image `i`.
+    pub fn image(&self, i: usize) -> &[f32] {
+        let f = self.features();
+        &self.pixels[i * f..(i + 1) * f]
+    }
+
+    /// How many images each class has.
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.classes];
+        for &l in &self.labels {
+            counts[usize::from(l)] += 1;
+        }
+        counts
+    }
+
+    /// A new data set holding the rows `rows`, in that order.
+    pub fn subset(&self, rows: &[usize]) -> Dataset {
+        let mut pixels = Vec::with_capacity(rows.len() * self.features());
+        for &r in rows {
+            pixels.extend_from_slice(self.image(r));
+        }
+        Dataset {
+            name: self.name.clone(),
+            pixels,
+            labels: rows.iter().map(|&r| self.labels[r]).collect(),
+            height: self.height,
+            width: self.width,
+            pixel_max: self.pixel_max,
+            classes: self.classes,
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! A whole experiment: split, train, evaluate, and the summary a report prints.
+
+use serde::Serialize;
+
+use crate::data::{Dataset, shuffle_split, stratified_folds};
+use crate::error::{Error, Result};
+use crate::evaluate::{Evaluation, evaluate};
+use crate::metrics::Confusion;
+use crate::train::{self, EpochStats, Monitor, Recipe, Stop, TrainConfig, Trained};
+
+/// The outcome of one train/test run: what the text report and `--json` show.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    pub dataset: String,
+    pub recipe: Recipe,
+    pub seed: u64,
+    pub hidden: Vec<usize>,
+    pub activation: String,
+    pub dropout: f32,
+    pub train_size: usize,
+    pub test_size: usize,
+    pub epochs_run: usize,
+    pub converged: bool,
+    pub converged_epoch: Option<usize>,
+    pub diverged: bool,
+    pub interrupted: bool,
+    /// The 0-based epoch whose weights were kept.
+    pub kept_epoch: usize,
+    pub stop: Stop,
+    /// The last epoch's training loss (blog: the post's epoch error).
+    pub train_error: f64,
+    /// Mean summed squared error on the test set.
+    pub test_error: f64,
+    pub test_accuracy: f64,
+    pub strict_accuracy: f64,
+    pub test_log_loss: f64,
+    pub train_seconds: f64,
+    pub confusion: Confusion,
+    pub history: Vec<EpochStats>,
+}
+
+/// A finished run: the trained net, its scores, and the summary.
+pub struct Run {
+    pub trained: Trained,
+    pub test: Dataset,
+    pub evaluation: Evaluation,
+    pub summary: RunSummary,
+}
+
+/// Splits `data` (seeded, `test_fraction` held out), trains with `config` and
+/// scores the held-out part.
+pub fn holdout(
+    config: &TrainConfig,
+    data: &Dataset,
+    test_fraction: f64,
+    monitor: &mut impl Monitor,
+) -> Result<Run> {
+    let split = shuffle_split(data.len(), test_fraction, config.seed)?;
+    let trained = train::train(config, data, &split.train, monitor)?;
+    let test = data.subset(&split.test);
+    Ok(finish(config, data, split.train.len(), trained, test))
+}
+
+/// Trains on all of `train_set` and scores `test_set` (official splits such as MNIST's).
+pub fn fixed_split(
+    config: &TrainConfig,
+    train_set: &Dataset,
+    test_set: Dataset,
+    monitor: &mut impl Monitor,
+) -> Result<Run> {
+    if train_set.features() != test_set.features() {
+        return Err(Error::data(
+            &test_set.name,
+            format!(
+                "test images are {}x{}, training images {}x{}",
+                test_set.height, test_set.width, train_set.height, train_set.width
+            ),
+        ));
+    }
+    let rows: Vec<usize> = (0..train_set.len()).collect();
+    let trained = train::train(config, train_set, &rows, monitor)?;
+    Ok(finish(config, train_set, rows.len(), trained, test_set))
+}
+
+fn finish(
+    config: &TrainConfig,
+    data: &Dataset,
+    train_size: usize,
+    trained: Trained,
+    test: Dataset,
+) -> Run {
+    let evaluation = evaluate(&trained.net, &trained.normalizer, &test);
+    let converged_epoch = match trained.stop {
+        Stop::Converged { epoch } => Some(epoch),
+        _ => None,
+    };
+    let summary = RunSummary {
+        dataset: data.name.clone(),
+        recipe: config.recipe,
+        seed: config.seed,
+        hidden: config.hidden.clone(),
+        activation: config.activation.to_string(),
+        dropout: config.dropout,
+        train_size,
+        test_size: test.len(),
+        epochs_run: trained.epochs_run(),
+        converged: converged_epoch.is_some(),
+        converged_epoch,
+        diverged: matches!(trained.stop, Stop::Diverged { .. }),
+        interrupted: matches!(trained.stop, Stop::Interrupted { .. }),
+        kept_epoch: trained.kept_epoch,
+        stop: trained.stop,
+        train_error: trained.history.last().map_or(f64::NAN, |h| h.train_loss),
+        test_error: evaluation.squared_error,
+        test_accuracy: evaluation.accuracy,
+        strict_accuracy: evaluation.strict_accuracy,
+        test_log_loss: evaluation.log_loss,
+        train_seconds: trained.seconds,
+        confusion: evaluation.confusion.clone(),
+        history: trained.history.clone(),
+    };
+    Run {
+        trained,
+        test,
+        evaluation,
+        summary,
+    }
+}
+
+/// Stratified K-fold cross-validation: accuracy of each fold, their mean and
+/// (population) standard deviation.
+#[derive(Clone, Debug, Serialize)]
+pub struct CrossValidation {
+    pub dataset: String,
+    pub recipe: Recipe,
+    pub seed: u64,
+    pub folds: Vec<f64>,
+    pub mean: f64,
+    pub std: f64,
+}
+
+/// Runs `k`-fold stratified cross-validation of `config` on `data`.
+pub fn cross_validate(
+    config: &TrainConfig,
+    data: &Dataset,
+    k: usize,
+    monitor: &mut impl Monitor,
+) -> Result<CrossValidation> {
+    let splits = stratified_folds(&data.labels, data.classes, k, config.seed)?;
+    let mut folds = Vec::with_capacity(k);
+    for split in &splits {
+        let trained = train::train(config, data, &split.train, monitor)?;
+        let test = data.subset(&split.test);
+        folds.push(evaluate(&trained.net, &trained.normalizer, &test).accuracy);
+    }
+    let mean = folds.iter().sum::<f64>() / k as f64;
+    let std = (folds.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / k as f64).sqrt();
+    Ok(CrossValidation {
+        dataset: data.name.clone(),
+        recipe: config.recipe,
+        seed: config.seed,
+        folds,
+        mean,
+        std,
+    })
+}

@@ -1,0 +1,281 @@
+//! Forward and backward passes on a mini-batch, with buffers reused across batches.
+//!
+//! The maths, in matrix form, is written out in `docs/backprop.md`; each step below
+//! names the equation it implements.
+
+use rand::Rng;
+
+use super::dropout::{Dropout, fill_mask};
+use super::{Activation, Mlp};
+use crate::linalg::{Op, add_row, column_sums, gemm};
+
+/// Per-batch buffers, sized once for the largest batch and reused, so the hot
+/// loop allocates nothing.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    capacity: usize,
+    /// The input after input dropout (unused when input dropout is off).
+    input: Vec<f32>,
+    input_mask: Vec<f32>,
+    /// Each layer's output after its activation and dropout: `n x out_l`.
+    outs: Vec<Vec<f32>>,
+    /// Each hidden layer's dropout mask (0 or 1/(1-p)), empty when off.
+    masks: Vec<Vec<f32>>,
+    /// dLoss/dZ for each layer's pre-activation `Z = X W + b`.
+    deltas: Vec<Vec<f32>>,
+}
+
+impl Workspace {
+    /// Buffers for batches of up to `capacity` rows through `net`.
+    pub fn new(net: &Mlp, capacity: usize) -> Self {
+        let per_layer = |l: &super::Dense| vec![0.0; capacity * l.outputs];
+        Workspace {
+            capacity,
+            input: Vec::new(),
+            input_mask: Vec::new(),
+            outs: net.layers.iter().map(per_layer).collect(),
+            masks: net.layers.iter().map(|_| Vec::new()).collect(),
+            deltas: net.layers.iter().map(per_layer).collect(),
+        }
+    }
+
+    /// The largest batch these buffers hold.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+/// Gradients of the loss with respect to every weight and bias, shaped like the net.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gradients {
+    pub weight: Vec<Vec<f32>>,
+    pub bias: Vec<Vec<f32>>,
+}
+
+impl Gradients {
+    /// Zero gradients shaped like `net`.
+    pub fn zeros_like(net: &Mlp) -> Self {
+        Gradients {
+            weight: net
+                .layers
+                .iter()
+                .map(|l| vec![0.0; l.weight.len()])
+                .collect(),
+            bias: net.layers.iter().map(|l| vec![0.0; l.bias.len()]).collect(),
+        }
+    }
+}
+
+impl Mlp {
+    /// Inference forward pass on `n` rows of `x`; returns the `n x classes`
+    /// probabilities, which live in `ws`.
+    pub fn forward<'w>(&self, x: &[f32], n: usize, ws: &'w mut Workspace) -> &'w [f32] {
+        self.forward_impl(
+            x,
+            n,
+            ws,
+            Dropout::NONE,
+            None::<&mut rand::rngs::Xoshiro256PlusPlus>,
+        );
+        let last = self.layers.len() - 1;
+        &ws.outs[last][..n * self.outputs()]
+    }
+
+    /// Training forward pass: as [`Mlp::forward`], with fresh dropout masks drawn
+    /// from `rng`. Call [`Mlp::backward`] next with the same `x` and `ws`.
+    pub fn forward_train(
+        &self,
+        x: &[f32],
+        n: usize,
+        ws: &mut Workspace,
+        dropout: Dropout,
+        rng: &mut impl Rng,
+    ) {
+        self.forward_impl(x, n, ws, dropout, Some(rng));
+    }
+
+    /// Forward pass with dropout masks given by the caller (tests use fixed masks).
+    /// `hidden_masks[l]` is layer `l`'s mask (0 or a scale per unit), or empty.
+    pub fn forward_with_masks(
+        &self,
+        x: &[f32],
+        n: usize,
+        ws: &mut Workspace,
+        hidden_masks: &[Vec<f32>],
+    ) {
+        for (slot, m) in ws.masks.iter_mut().zip(hidden_masks) {
+            slot.clone_from(m);
+        }
+        self.forward_layers(x, n, ws, true);
+    }
+
+    fn forward_impl(
+        &self,
+        x: &[f32],
+        n: usize,
+        ws: &mut Workspace,
+        dropout: Dropout,
+        rng: Option<&mut impl Rng>,
+    ) {
+        assert!(
+            n <= ws.capacity,
+            "batch of {n} rows exceeds the workspace's {}",
+            ws.capacity
+        );
+        assert_eq!(x.len(), n * self.inputs(), "input is not n x inputs");
+        let last = self.layers.len() - 1;
+        let Some(rng) = rng else {
+            ws.masks.iter_mut().for_each(Vec::clear);
+            ws.input_mask.clear();
+            return self.forward_layers(x, n, ws, false);
+        };
+        // Draw masks for this batch: input (eq. D0) and each hidden layer (eq. D).
+        if dropout.input > 0.0 {
+            ws.input_mask.resize(n * self.inputs(), 0.0);
+            fill_mask(&mut ws.input_mask, dropout.input, rng);
+            ws.input.clear();
+            ws.input
+                .extend(x.iter().zip(&ws.input_mask).map(|(a, m)| a * m));
+        } else {
+            ws.input_mask.clear();
+        }
+        for (l, layer) in self.layers.iter().enumerate() {
+            let mask = &mut ws.masks[l];
+            if l < last && dropout.hidden > 0.0 {
+                mask.resize(n * layer.outputs, 0.0);
+                fill_mask(mask, dropout.hidden, rng);
+            } else {
+                mask.clear();
+            }
+        }
+        if ws.input_mask.is_empty() {
+            self.forward_layers(x, n, ws, true);
+        } else {
+            let input = std::mem::take(&mut ws.input);
+            self.forward_layers(&input, n, ws, true);
+            ws.input = input;
+        }
+    }
+
+    /// Eq. F: `Y_l = f(Y_{l-1} W_l + b_l) * M_l` layer by layer (masks as stored in `ws`).
+    fn forward_layers(&self, x: &[f32], n: usize, ws: &mut Workspace, use_masks: bool) {
+        for (l, layer) in self.layers.iter().enumerate() {
+            let (before, rest) = ws.outs.split_at_mut(l);
+            let input: &[f32] = if l == 0 {
+                x
+            } else {
+                &before[l - 1][..n * layer.inputs]
+            };
+            let out = &mut rest[0][..n * layer.outputs];
+            gemm(
+                n,
+                layer.inputs,
+                layer.outputs,
+                input,
+                Op::N,
+                &layer.weight,
+                Op::N,
+                0.0,
+                out,
+            );
+            if layer.has_bias() {
+                add_row(out, &layer.bias);
+            }
+            layer.activation.apply(out, layer.outputs);
+            let mask = &ws.masks[l];
+            if use_masks && !mask.is_empty() {
+                out.iter_mut().zip(mask).for_each(|(y, m)| *y *= m);
+            }
+        }
+    }
+
+    /// Backward pass for the mean cross-entropy of the softmax outputs against
+    /// `labels`, after a forward pass on the same `x` and `ws`. Writes the gradients
+    /// into `grads` and returns the batch's mean loss.
+    pub fn backward(
+        &self,
+        x: &[f32],
+        labels: &[u8],
+        ws: &mut Workspace,
+        grads: &mut Gradients,
+    ) -> f32 {
+        let n = labels.len();
+        let last = self.layers.len() - 1;
+        let classes = self.outputs();
+        // Eq. L and eq. B1: loss, and dL/dZ_out = (P - onehot(y)) / n.
+        let mut loss = 0.0f64;
+        let delta = &mut ws.deltas[last][..n * classes];
+        delta.copy_from_slice(&ws.outs[last][..n * classes]);
+        for (row, &y) in delta.chunks_exact_mut(classes).zip(labels) {
+            let p = row[usize::from(y)];
+            loss -= f64::from(p.max(f32::MIN_POSITIVE).ln());
+            row[usize::from(y)] -= 1.0;
+        }
+        let inv_n = 1.0 / n as f32;
+        delta.iter_mut().for_each(|d| *d *= inv_n);
+
+        let input_dropped = !ws.input_mask.is_empty();
+        for l in (0..=last).rev() {
+            let layer = &self.layers[l];
+            let (lower, upper) = ws.deltas.split_at_mut(l);
+            let delta = &upper[0][..n * layer.outputs];
+            let input: &[f32] = match l {
+                0 if input_dropped => &ws.input[..n * layer.inputs],
+                0 => x,
+                _ => &ws.outs[l - 1][..n * layer.inputs],
+            };
+            // Eq. B2: dL/dW = X^T delta, dL/db = column sums of delta.
+            gemm(
+                layer.inputs,
+                n,
+                layer.outputs,
+                input,
+                Op::T,
+                delta,
+                Op::N,
+                0.0,
+                &mut grads.weight[l],
+            );
+            if layer.has_bias() {
+                column_sums(delta, &mut grads.bias[l]);
+            }
+            if l == 0 {
+                break;
+            }
+            // Eq. B3: delta_{l-1} = (delta W^T) * M * f'(A), A = Y / M where kept.
+            let below = &mut lower[l - 1][..n * layer.inputs];
+            gemm(
+                n,
+                layer.outputs,
+                layer.inputs,
+                delta,
+                Op::N,
+                &layer.weight,
+                Op::T,
+                0.0,
+                below,
+            );
+            let act = self.layers[l - 1].activation;
+            scale_by_local_derivative(below, input, &ws.masks[l - 1], act);
+        }
+        (loss / n as f64) as f32
+    }
+}
+
+/// Multiplies each upstream gradient by `m * f'(y/m)` (0 where the unit was dropped),
+/// where `y` is the unit's dropped-and-scaled output and `m` its mask value.
+fn scale_by_local_derivative(delta: &mut [f32], outputs: &[f32], mask: &[f32], act: Activation) {
+    if mask.is_empty() {
+        for (d, &y) in delta.iter_mut().zip(outputs) {
+            *d *= act.derivative_at_output(y);
+        }
+    } else {
+        for ((d, &y), &m) in delta.iter_mut().zip(outputs).zip(mask) {
+            *d = if m == 0.0 {
+                0.0
+            } else {
+                *d * m * act.derivative_at_output(y / m)
+            };
+        }
+    }
+}

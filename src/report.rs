@@ -1,0 +1,131 @@
+//! The text report: the original post's lines first, then what it left out.
+
+use std::fmt::Write;
+
+use crate::experiment::{CrossValidation, RunSummary};
+use crate::metrics::Confusion;
+use crate::train::{Recipe, Stop};
+
+/// The report of one run, as printed by `digitnet train`.
+pub fn render(s: &RunSummary) -> String {
+    let mut out = String::new();
+    let shape: Vec<String> = s.hidden.iter().map(usize::to_string).collect();
+    let _ = writeln!(
+        out,
+        "digitnet: {} data, {} recipe, hidden {} ({}), dropout {}, seed {}",
+        s.dataset,
+        s.recipe,
+        shape.join(","),
+        s.activation,
+        s.dropout,
+        s.seed
+    );
+    let _ = writeln!(
+        out,
+        "trained on {} images, tested on {}: {} epochs in {:.3} s\n",
+        s.train_size, s.test_size, s.epochs_run, s.train_seconds
+    );
+    let _ = writeln!(out, "{}", stop_line(s));
+    let error_name = match s.recipe {
+        Recipe::Blog => "average error",
+        Recipe::Standard => "average training loss (cross-entropy)",
+    };
+    let _ = writeln!(out, "{error_name}: {:.6}", s.train_error);
+    let _ = writeln!(out, "average test set error: {:.6}", s.test_error);
+    let _ = writeln!(out, "percent correct: {:.2}", 100.0 * s.strict_accuracy);
+    let _ = writeln!(out, "argmax accuracy: {:.2}%", 100.0 * s.test_accuracy);
+    let _ = writeln!(out, "test log loss: {:.4}", s.test_log_loss);
+    let _ = writeln!(out, "\n{}", confusion_table(&s.confusion));
+    out
+}
+
+/// The post's first line, and what the recipes add to it.
+fn stop_line(s: &RunSummary) -> String {
+    match s.stop {
+        Stop::Converged { epoch } => format!("converged at iteration: {epoch}"),
+        Stop::EpochLimit if s.recipe == Recipe::Blog => "failed to converge".into(),
+        Stop::EpochLimit => format!(
+            "ran all {} epochs; kept epoch {} (best validation loss)",
+            s.epochs_run, s.kept_epoch
+        ),
+        Stop::EarlyStopped { epoch } => format!(
+            "stopped early at epoch {epoch}: kept epoch {} (best validation loss)",
+            s.kept_epoch
+        ),
+        Stop::Diverged { epoch } => format!(
+            "diverged at iteration: {epoch} (a value became NaN or infinite); kept epoch {}",
+            s.kept_epoch
+        ),
+        Stop::Interrupted { epoch } => format!(
+            "interrupted during epoch {epoch}; kept epoch {}",
+            s.kept_epoch
+        ),
+    }
+}
+
+/// The confusion matrix as an aligned table, rows = true label, columns = predicted.
+pub fn confusion_table(c: &Confusion) -> String {
+    let width = c
+        .matrix
+        .iter()
+        .flatten()
+        .map(|v| v.to_string().len())
+        .max()
+        .unwrap_or(1)
+        .max(3);
+    let mut out = String::from(
+        "confusion matrix (rows: true label, columns: predicted; -1: no digit selected)\n",
+    );
+    let _ = write!(out, "{:>5}", "");
+    for l in &c.labels {
+        let _ = write!(out, " {l:>width$}");
+    }
+    out.push('\n');
+    for (l, row) in c.labels.iter().zip(&c.matrix) {
+        let _ = write!(out, "{l:>5}");
+        for v in row {
+            let _ = write!(out, " {v:>width$}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The report of a cross-validation.
+pub fn render_cross_validation(cv: &CrossValidation) -> String {
+    let mut out = format!(
+        "digitnet: {} data, {} recipe, {}-fold stratified cross-validation, seed {}\n",
+        cv.dataset,
+        cv.recipe,
+        cv.folds.len(),
+        cv.seed
+    );
+    for (i, a) in cv.folds.iter().enumerate() {
+        let _ = writeln!(out, "fold {i}: {:.2}%", 100.0 * a);
+    }
+    let _ = writeln!(
+        out,
+        "mean accuracy: {:.2}% (standard deviation {:.2})",
+        100.0 * cv.mean,
+        100.0 * cv.std
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confusion_table_is_aligned() {
+        let c = Confusion {
+            labels: vec![-1, 0, 1],
+            matrix: vec![vec![0, 0, 0], vec![1, 1234, 0], vec![0, 2, 5]],
+        };
+        let t = confusion_table(&c);
+        let lines: Vec<&str> = t.lines().skip(1).collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines.iter().all(|l| l.len() == lines[0].len()), "{t}");
+        assert!(lines[2].ends_with("    1 1234    0"), "{t}");
+    }
+}
