@@ -12,7 +12,12 @@ use clap::{Parser, Subcommand};
 /// With no command, `digitnet` trains on the embedded 8x8 digits (the `train`
 /// command's defaults) and prints the report.
 #[derive(Debug, Parser)]
-#[command(name = "digitnet", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "digitnet",
+    version,
+    args_conflicts_with_subcommands = true,
+    allow_negative_numbers = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -29,9 +34,32 @@ enum Command {
 /// Exit code for a user's mistake in flags or settings (as clap uses).
 const EXIT_USAGE: u8 = 2;
 
+/// Help and version go to stdout as usual; a flag error becomes one line on stderr
+/// (clap's first line, without its usage block) and exit code 2.
+fn usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = err.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = err.render().to_string();
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("error: invalid arguments");
+    eprintln!("{line} (see --help)");
+    ExitCode::from(EXIT_USAGE)
+}
+
 /// Parses the command line, runs the command and turns errors into messages and exit codes.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
     let result = match cli.command {
         Some(Command::Train(args)) => train::run(args),
         None => train::run(cli.train),

@@ -94,21 +94,6 @@ impl Mlp {
         self.forward_impl(x, n, ws, dropout, Some(rng));
     }
 
-    /// Forward pass with dropout masks given by the caller (tests use fixed masks).
-    /// `hidden_masks[l]` is layer `l`'s mask (0 or a scale per unit), or empty.
-    pub fn forward_with_masks(
-        &self,
-        x: &[f32],
-        n: usize,
-        ws: &mut Workspace,
-        hidden_masks: &[Vec<f32>],
-    ) {
-        for (slot, m) in ws.masks.iter_mut().zip(hidden_masks) {
-            slot.clone_from(m);
-        }
-        self.forward_layers(x, n, ws, true);
-    }
-
     fn forward_impl(
         &self,
         x: &[f32],

@@ -6,6 +6,8 @@
 mod activation;
 mod backprop;
 mod dropout;
+#[cfg(test)]
+mod gradcheck;
 
 pub use activation::{Activation, fast_tanh, softmax_in_place};
 pub use backprop::{Gradients, Workspace};

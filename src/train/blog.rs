@@ -299,3 +299,125 @@ fn dot(x: &[f32], y: &[f32]) -> f32 {
     }
     acc.iter().sum::<f32>() + tail
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{Gradients, Workspace};
+    use rand::RngExt;
+
+    /// A small blog net (no biases, weights in [-1, 1)) and one sample.
+    fn setup() -> (Mlp, Vec<f32>, u8) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        let spec = NetSpec {
+            sizes: vec![6, 9, 4],
+            activation: Activation::Tanh,
+            bias: false,
+            init: Init::UnitUniform,
+        };
+        let net = Mlp::new(&spec, &mut rng).unwrap();
+        let x = (0..6).map(|_| rng.random_range(-0.5..0.5)).collect();
+        (net, x, 2)
+    }
+
+    /// The blog's weight change for one sample with rate 1 and no dropout.
+    fn blog_update(net: &Mlp, x: &[f32], label: u8) -> Mlp {
+        let mut b = BlogNet::from_mlp(net);
+        let mut s = Scratch::new(b.hidden, b.classes);
+        let cfg = TrainConfig {
+            lr: 1.0,
+            dropout: 0.0,
+            ..TrainConfig::blog()
+        };
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+        b.epoch(x, &[label], &cfg, &mut s, &mut rng);
+        let after = b.into_mlp();
+        let mut step = after.clone();
+        for (d, (a, before)) in step
+            .layers
+            .iter_mut()
+            .zip(after.layers.iter().zip(&net.layers))
+        {
+            for (w, (wa, wb)) in d.weight.iter_mut().zip(a.weight.iter().zip(&before.weight)) {
+                *w = wb - wa; // the step taken: W_before - W_after = lr * "gradient"
+            }
+        }
+        step
+    }
+
+    fn cosine(a: &[f32], b: &[f32]) -> f32 {
+        let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+        let n = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        dot / (n(a) * n(b))
+    }
+
+    #[test]
+    fn blog_update_is_not_the_gradient_of_its_loss() {
+        let (net, x, label) = setup();
+        let step = blog_update(&net, &x, label);
+        // The true gradient of the squared error 1/2 |softmax(z) - t|^2 the blog
+        // evaluates, by central differences.
+        let sq_error = |n: &Mlp| -> f64 {
+            let p = n.predict_proba(&x);
+            p.iter()
+                .enumerate()
+                .map(|(k, &p)| {
+                    (f64::from(p) - if k == usize::from(label) { 1.0 } else { 0.0 }).powi(2)
+                })
+                .sum::<f64>()
+                / 2.0
+        };
+        let mut true_w2 = vec![0.0f32; net.layers[1].weight.len()];
+        for (i, g) in true_w2.iter_mut().enumerate() {
+            let (mut plus, mut minus) = (net.clone(), net.clone());
+            plus.layers[1].weight[i] += 1e-3;
+            minus.layers[1].weight[i] -= 1e-3;
+            *g = ((sq_error(&plus) - sq_error(&minus)) / 2e-3) as f32;
+        }
+        let blog_w2 = &step.layers[1].weight;
+        // Same general direction on the output layer, but not the gradient: the
+        // diagonal softmax-of-softmax derivative rescales every class differently.
+        let ratios: Vec<f32> = blog_w2.iter().zip(&true_w2).map(|(b, t)| b / t).collect();
+        let spread = ratios.iter().cloned().fold(f32::MIN, f32::max)
+            - ratios.iter().cloned().fold(f32::MAX, f32::min);
+        assert!(
+            spread > 0.1,
+            "blog step proportional to the gradient: ratios {ratios:?}"
+        );
+        assert!(cosine(blog_w2, &true_w2) < 0.999);
+    }
+
+    #[test]
+    fn blog_hidden_update_differs_from_backpropagation() {
+        let (net, x, label) = setup();
+        let step = blog_update(&net, &x, label);
+        // Cross-entropy gradient by backpropagation (the standard recipe's) for comparison.
+        let mut ws = Workspace::new(&net, 1);
+        let mut grads = Gradients::zeros_like(&net);
+        net.forward(&x, 1, &mut ws);
+        net.backward(&x, &[label], &mut ws, &mut grads);
+        let c = cosine(&step.layers[0].weight, &grads.weight[0]);
+        assert!(c < 0.99, "cosine {c}");
+    }
+
+    #[test]
+    fn bit_for_bit_reproducible_with_the_same_seed() {
+        let data = crate::data::digits::load().unwrap();
+        let rows: Vec<usize> = (0..300).collect();
+        let cfg = TrainConfig {
+            epochs: 3,
+            ..TrainConfig::blog()
+        };
+        let a = train(&cfg, &data, &rows, &mut crate::train::Silent).unwrap();
+        let b = train(&cfg, &data, &rows, &mut crate::train::Silent).unwrap();
+        assert_eq!(a.net, b.net);
+        let c = train(
+            &TrainConfig { seed: 1, ..cfg },
+            &data,
+            &rows,
+            &mut crate::train::Silent,
+        )
+        .unwrap();
+        assert_ne!(a.net, c.net);
+    }
+}

@@ -106,24 +106,29 @@ impl TrainConfig {
         }
     }
 
-    /// The correct recipe's defaults for the 8x8 digits.
+    /// The correct recipe's defaults for the 8x8 digits, chosen by 10-seed sweeps
+    /// (see README): Adam at 2e-3 with a cosine decay over 100 epochs, batch 32,
+    /// dropout 0.5 on the hidden layer and 0.2 on the input pixels (the input
+    /// dropout is what lifted the median above 97.5%). A tenth of the training rows
+    /// is held out to pick the best epoch; early stopping is off unless `patience`
+    /// is set, since the cosine schedule already ends on a small rate.
     pub fn standard() -> Self {
         TrainConfig {
             recipe: Recipe::Standard,
             hidden: vec![200],
             activation: Activation::Tanh,
             dropout: 0.5,
-            input_dropout: 0.0,
+            input_dropout: 0.2,
             seed: 0,
-            epochs: 300,
-            lr: 1e-3,
+            epochs: 100,
+            lr: 2e-3,
             batch_size: 32,
             optimizer: OptimizerKind::Adam,
             weight_decay: 0.0,
             max_norm: None,
-            schedule: Schedule::Constant,
+            schedule: Schedule::Cosine,
             validation_fraction: 0.1,
-            patience: Some(40),
+            patience: None,
             target_error: 0.0,
         }
     }

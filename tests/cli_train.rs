@@ -1,0 +1,188 @@
+//! The `digitnet` binary end to end: reports, JSON, reproducibility, bad flags.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn digitnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_digitnet"))
+        .args(args)
+        .output()
+        .expect("the digitnet binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// The JSON report without its timing fields (the only part that may vary between runs).
+fn without_timings(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("train_seconds");
+    for epoch in v["history"].as_array_mut().unwrap() {
+        epoch.as_object_mut().unwrap().remove("seconds");
+    }
+    v
+}
+
+const BLOG_FAST: &[&str] = &["--recipe", "blog", "--dropout", "0", "--seed", "3"];
+
+#[test]
+fn blog_report_has_the_original_lines() {
+    let out = digitnet(BLOG_FAST);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for line in [
+        "converged at iteration: ",
+        "average error: ",
+        "average test set error: ",
+        "percent correct: ",
+        "argmax accuracy: ",
+        "confusion matrix",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    assert!(
+        text.contains("trained on 1347 images, tested on 450"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_is_exactly_one_object_with_the_documented_fields() {
+    let out = digitnet(&[BLOG_FAST, &["--json"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.trim().lines().count(), 1, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    for key in [
+        "dataset",
+        "recipe",
+        "seed",
+        "hidden",
+        "dropout",
+        "train_size",
+        "test_size",
+        "epochs_run",
+        "converged",
+        "converged_epoch",
+        "train_error",
+        "test_error",
+        "test_accuracy",
+        "strict_accuracy",
+        "train_seconds",
+        "confusion",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["dataset"], "digits");
+    assert_eq!(v["recipe"], "blog");
+    assert_eq!(v["hidden"], serde_json::json!([200]));
+    assert_eq!(
+        (v["train_size"].as_u64(), v["test_size"].as_u64()),
+        (Some(1347), Some(450))
+    );
+    assert_eq!(v["converged"], true);
+    assert_eq!(
+        v["converged_epoch"].as_u64().unwrap() + 1,
+        v["epochs_run"].as_u64().unwrap()
+    );
+    let labels: Vec<i64> = v["confusion"]["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_i64().unwrap())
+        .collect();
+    assert_eq!(labels, (-1..=9).collect::<Vec<_>>());
+    let total: u64 = v["confusion"]["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|c| c.as_u64().unwrap()))
+        .sum();
+    assert_eq!(total, 450);
+    let acc = v["test_accuracy"].as_f64().unwrap();
+    assert!((0.9..=1.0).contains(&acc), "{acc}");
+}
+
+#[test]
+fn same_seed_same_results_different_seed_different_results() {
+    let blog: &[&str] = &["--recipe", "blog", "--dropout", "0"];
+    for recipe in [blog, &["--epochs", "20"]] {
+        let run = |extra: &[&str]| -> Value {
+            let out = digitnet(&[recipe, extra, &["--json"]].concat());
+            assert!(out.status.success(), "{}", stderr(&out));
+            without_timings(serde_json::from_str(&stdout(&out)).unwrap())
+        };
+        let first = run(&["--seed", "3"]);
+        assert_eq!(
+            first,
+            run(&["--seed", "3"]),
+            "two runs of {recipe:?} differ"
+        );
+        assert_ne!(first, run(&["--seed", "4"]));
+    }
+}
+
+#[test]
+fn bad_flags_get_one_line_and_exit_code_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--hidden", "0"], "hidden"),
+        (&["--hidden", "-5"], "--hidden"),
+        (&["--hidden", "1000000000"], "too large"),
+        (&["--dropout", "1"], "dropout"),
+        (&["--dropout", "-0.1"], "dropout"),
+        (&["--test-fraction", "0"], "test fraction"),
+        (&["--test-fraction", "1.5"], "test fraction"),
+        (&["--recipe", "fancy"], "unknown recipe 'fancy'"),
+        (&["--lr", "0"], "learning rate"),
+        (&["--epochs", "0"], "epochs"),
+        (&["--epochs", "1000000000000"], "epochs"),
+        (&["--batch-size", "0"], "batch size"),
+        (&["--batch-size", "100000"], "batch size"),
+        (&["--folds", "1"], "folds"),
+        (&["--folds", "500"], "folds"),
+        (
+            &["--patience", "5", "--validation-fraction", "0"],
+            "validation",
+        ),
+        (&["--activation", "swish"], "unknown activation"),
+        (
+            &["--recipe", "blog", "--hidden", "100,50"],
+            "one hidden size",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = digitnet(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "{args:?}: not one line: {err}"
+        );
+        assert!(err.starts_with("error:"), "{args:?}: {err}");
+        assert!(
+            err.contains(expected),
+            "{args:?}: expected {expected:?} in {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(stdout(&out).is_empty(), "{args:?} printed a report");
+    }
+}
+
+#[test]
+fn cross_validation_reports_every_fold() {
+    let out = digitnet(&["--folds", "3", "--epochs", "5", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let folds = v["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 3);
+    let accs: Vec<f64> = folds.iter().map(|f| f.as_f64().unwrap()).collect();
+    let mean = accs.iter().sum::<f64>() / 3.0;
+    assert!((v["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+    assert!(accs.iter().all(|a| (0.5..=1.0).contains(a)), "{accs:?}");
+}
