@@ -39,26 +39,36 @@ pub fn render(s: &RunSummary) -> String {
     out
 }
 
-/// The post's first line, and what the recipes add to it.
+/// The post's first line, and what the recipes add to it. Epochs count from 1 here,
+/// except the post's own `converged at iteration: N`, which keeps its 0-based index.
 fn stop_line(s: &RunSummary) -> String {
+    let validated = s.history.iter().any(|h| h.val_loss.is_some());
     match s.stop {
         Stop::Converged { epoch } => format!("converged at iteration: {epoch}"),
         Stop::EpochLimit if s.recipe == Recipe::Blog => "failed to converge".into(),
-        Stop::EpochLimit => format!(
+        Stop::EpochLimit if validated => format!(
             "ran all {} epochs; kept epoch {} (best validation loss)",
-            s.epochs_run, s.kept_epoch
+            s.epochs_run,
+            s.kept_epoch + 1
         ),
+        Stop::EpochLimit => format!("ran all {} epochs", s.epochs_run),
         Stop::EarlyStopped { epoch } => format!(
-            "stopped early at epoch {epoch}: kept epoch {} (best validation loss)",
-            s.kept_epoch
+            "stopped early after epoch {}: kept epoch {} (best validation loss)",
+            epoch + 1,
+            s.kept_epoch + 1
         ),
-        Stop::Diverged { epoch } => format!(
-            "diverged at iteration: {epoch} (a value became NaN or infinite); kept epoch {}",
-            s.kept_epoch
+        Stop::Diverged { epoch, .. } if s.recipe == Recipe::Blog => {
+            format!("diverged at iteration: {epoch} (a value became NaN or infinite)")
+        }
+        Stop::Diverged { epoch, .. } => format!(
+            "diverged in epoch {} (a value became NaN or infinite); kept the weights of epoch {}",
+            epoch + 1,
+            s.kept_epoch + 1
         ),
         Stop::Interrupted { epoch } => format!(
-            "interrupted during epoch {epoch}; kept epoch {}",
-            s.kept_epoch
+            "interrupted in epoch {}; kept epoch {}",
+            epoch + 1,
+            s.kept_epoch + 1
         ),
     }
 }

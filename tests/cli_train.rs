@@ -186,3 +186,27 @@ fn cross_validation_reports_every_fold() {
     assert!((v["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
     assert!(accs.iter().all(|a| (0.5..=1.0).contains(a)), "{accs:?}");
 }
+
+#[test]
+fn divergence_names_the_epoch_and_suggests_a_lower_rate() {
+    let out = digitnet(&[
+        "--activation",
+        "relu",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "10",
+        "--dropout",
+        "0",
+        "--input-dropout",
+        "0",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("diverged in epoch 1"), "{err}");
+    assert!(err.contains("lower learning rate"), "{err}");
+    assert!(
+        stdout(&out).contains("diverged in epoch 1"),
+        "the report says so too"
+    );
+}

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use digitnet::train::{OptimizerKind, Recipe, Schedule, TrainConfig};
+use digitnet::train::{OptimizerKind, Recipe, Schedule, Stop, TrainConfig};
 use digitnet::{data, experiment, nn::Activation, report};
 
 use super::progress::EpochLines;
@@ -121,11 +121,10 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     }
     let run = experiment::holdout(&config, &data, args.test_fraction, &mut monitor)?;
     print_result(args.json, &run.summary, || report::render(&run.summary))?;
-    if run.summary.diverged && config.recipe == Recipe::Standard {
-        let epoch = run.summary.epochs_run.saturating_sub(1);
+    if let (Stop::Diverged { epoch, loss }, Recipe::Standard) = (run.summary.stop, config.recipe) {
         anyhow::bail!(digitnet::Error::Diverged {
-            epoch,
-            value: f32::NAN
+            epoch: epoch + 1,
+            value: loss,
         });
     }
     Ok(ExitCode::SUCCESS)

@@ -96,7 +96,10 @@ pub fn train(
             seconds: started.elapsed().as_secs_f64(),
         });
         if !error.is_finite() || !net.is_finite() {
-            stop = Stop::Diverged { epoch };
+            stop = Stop::Diverged {
+                epoch,
+                loss: error as f32,
+            };
             break;
         }
         if monitor.epoch(&history[epoch]) == Flow::Stop {

@@ -280,8 +280,9 @@ pub enum Stop {
     EpochLimit,
     /// Validation loss stopped improving.
     EarlyStopped { epoch: usize },
-    /// A value became NaN or infinite during this 0-based epoch.
-    Diverged { epoch: usize },
+    /// A value became NaN or infinite during this 0-based epoch; `loss` is the
+    /// offending value (NaN or infinite).
+    Diverged { epoch: usize, loss: f32 },
     /// The monitor asked to stop during this epoch.
     Interrupted { epoch: usize },
 }
@@ -302,7 +303,7 @@ impl Trained {
     /// Number of epochs that ran (fully or partly).
     pub fn epochs_run(&self) -> usize {
         match self.stop {
-            Stop::Diverged { epoch } | Stop::Interrupted { epoch } => epoch + 1,
+            Stop::Diverged { epoch, .. } | Stop::Interrupted { epoch } => epoch + 1,
             _ => self.history.len(),
         }
     }

@@ -96,7 +96,7 @@ pub fn train_with(
             let loss = net.backward(&x[..n * data.features()], &y[..n], &mut ws, &mut grads);
             if !loss.is_finite() {
                 net.clone_from(&last_good);
-                stop = Stop::Diverged { epoch };
+                stop = Stop::Diverged { epoch, loss };
                 break 'epochs;
             }
             opt.step(&mut net, &grads, lr, config.weight_decay);
@@ -111,7 +111,10 @@ pub fn train_with(
         }
         if !net.is_finite() {
             net.clone_from(&last_good);
-            stop = Stop::Diverged { epoch };
+            stop = Stop::Diverged {
+                epoch,
+                loss: f32::NAN,
+            };
             break;
         }
         let (val_loss, val_accuracy) = validation.score(&net, &mut ws).unzip();
