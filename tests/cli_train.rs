@@ -210,3 +210,63 @@ fn divergence_names_the_epoch_and_suggests_a_lower_rate() {
         "the report says so too"
     );
 }
+
+/// Starts a long training run, waits until it is training, sends `signal`, and
+/// returns its output.
+#[cfg(unix)]
+fn interrupted_run(signal: &str) -> Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_digitnet"))
+        .args([
+            "--epochs",
+            "1000000",
+            "--validation-fraction",
+            "0.1",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Epoch lines on stderr (not a terminal) show that training has started.
+    let mut err = child.stderr.take().unwrap();
+    let mut first = [0u8; 5];
+    err.read_exact(&mut first).unwrap();
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let mut rest = String::from_utf8_lossy(&first).into_owned();
+    err.read_to_string(&mut rest).unwrap();
+    Output {
+        stderr: rest.into_bytes(),
+        ..out
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_stops_training_with_a_partial_report_and_code_130() {
+    let out = interrupted_run("-INT");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("a report on stdout");
+    assert_eq!(v["interrupted"], true);
+    assert!(v["epochs_run"].as_u64().unwrap() < 1_000_000);
+    assert!(
+        v["test_accuracy"].as_f64().unwrap() > 0.5,
+        "kept trained weights"
+    );
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_training_with_code_143() {
+    let out = interrupted_run("-TERM");
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("a report on stdout");
+    assert_eq!(v["interrupted"], true);
+}

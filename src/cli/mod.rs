@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch. One file per command; no maths here.
 
+mod interrupt;
 mod progress;
 mod train;
 

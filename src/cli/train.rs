@@ -8,6 +8,7 @@ use clap::Args;
 use digitnet::train::{OptimizerKind, Recipe, Schedule, Stop, TrainConfig};
 use digitnet::{data, experiment, nn::Activation, report};
 
+use super::interrupt::{Interrupt, Interruptible};
 use super::progress::EpochLines;
 
 #[derive(Debug, Args)]
@@ -113,14 +114,29 @@ impl TrainArgs {
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let config = args.config();
     let data = load_dataset(&args.dataset)?;
-    let mut monitor = EpochLines::new(args.quiet || args.json);
+    let interrupt = Interrupt::install()?;
+    let mut monitor = Interruptible {
+        inner: EpochLines::new(args.quiet),
+        interrupt: &interrupt,
+    };
     if let Some(k) = args.folds {
         let cv = experiment::cross_validate(&config, &data, k, &mut monitor)?;
         print_result(args.json, &cv, || report::render_cross_validation(&cv))?;
+        if let Some(code) = interrupt.exit_code() {
+            eprintln!("interrupted: the folds after the signal were cut short");
+            return Ok(ExitCode::from(code));
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let run = experiment::holdout(&config, &data, args.test_fraction, &mut monitor)?;
     print_result(args.json, &run.summary, || report::render(&run.summary))?;
+    if let Some(code) = interrupt.exit_code() {
+        eprintln!(
+            "interrupted: stopped after the current batch; the report above is for the weights of epoch {}",
+            run.summary.kept_epoch + 1
+        );
+        return Ok(ExitCode::from(code));
+    }
     if let (Stop::Diverged { epoch, loss }, Recipe::Standard) = (run.summary.stop, config.recipe) {
         anyhow::bail!(digitnet::Error::Diverged {
             epoch: epoch + 1,
