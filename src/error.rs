@@ -28,6 +28,10 @@ pub enum Error {
         "training diverged in epoch {epoch}: the loss became {value}; the weights from before it were kept; try a lower learning rate (--lr)"
     )]
     Diverged { epoch: usize, value: f32 },
+
+    /// A picture could not be drawn or encoded.
+    #[error("drawing the {picture} picture: {message}")]
+    Draw { picture: String, message: String },
 }
 
 /// Shorthand used throughout the crate.

@@ -13,6 +13,8 @@
 //!   summary that reports and `--json` print.
 //! - [`nn`]: the network itself ([`nn::Mlp`]), forward and backward on batches.
 //! - [`metrics`] and [`evaluate`]: accuracy, the post's strict accuracy, confusion.
+//! - `plot` (feature `plot`): the pictures of a run (digit grid, confusion heatmap,
+//!   curves, mistakes, weights) as PNG or SVG, drawn with an embedded font.
 //!
 //! ```
 //! use digitnet::{data, experiment, train};
@@ -25,6 +27,7 @@
 //! # Ok::<(), digitnet::Error>(())
 //! ```
 
+pub mod atomic;
 pub mod data;
 pub mod error;
 pub mod evaluate;
@@ -33,6 +36,8 @@ pub mod linalg;
 pub mod metrics;
 pub mod nn;
 pub mod normalize;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod report;
 mod simd;
 pub mod train;

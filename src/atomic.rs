@@ -1,0 +1,118 @@
+//! Files that appear whole or not at all: write to a temporary file in the same
+//! folder, then rename it over the target.
+//!
+//! A rename within one folder is atomic on the file systems we care about, so a
+//! reader (or a crash) never sees half a picture or half a log.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(bytes)
+        .map_err(|e| Error::io(file.temp.clone(), e))?;
+    file.commit()
+}
+
+/// A file being written under a temporary name next to its target; [`AtomicFile::commit`]
+/// renames it into place. Dropped without a commit, it removes the temporary file.
+pub struct AtomicFile {
+    target: PathBuf,
+    temp: PathBuf,
+    file: Option<File>,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file `.NAME.PID.tmp` in `path`'s folder.
+    pub fn create(path: &Path) -> Result<Self> {
+        let name = path
+            .file_name()
+            .ok_or_else(|| Error::config(format!("'{}' is not a file name", path.display())))?;
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(".{}.tmp", std::process::id()));
+        let temp = path.with_file_name(temp_name);
+        let file = File::create(&temp).map_err(|e| Error::io(path, e))?;
+        Ok(AtomicFile {
+            target: path.to_path_buf(),
+            temp,
+            file: Some(file),
+        })
+    }
+
+    /// The path the file will have once committed.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Flushes to disk and renames the temporary file over the target.
+    pub fn commit(mut self) -> Result<()> {
+        let file = self.file.take().expect("an uncommitted file is open");
+        file.sync_all().map_err(|e| Error::io(&self.temp, e))?;
+        drop(file);
+        fs::rename(&self.temp, &self.target).map_err(|e| Error::io(&self.target, e))
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.as_mut().expect("open").write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_mut().expect("open").flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("digitnet-atomic-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn write_replaces_the_target_and_leaves_no_temporary_file() {
+        let dir = scratch("write");
+        let path = dir.join("a.txt");
+        fs::write(&path, "old").unwrap();
+        write(&path, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn an_uncommitted_file_leaves_nothing_behind() {
+        let dir = scratch("drop");
+        let path = dir.join("b.txt");
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"half").unwrap();
+        drop(f);
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_error_naming_the_target() {
+        let dir = scratch("missing");
+        let path = dir.join("no/such/c.txt");
+        let err = write(&path, b"x").unwrap_err().to_string();
+        assert!(err.contains("no/such/c.txt"), "{err}");
+    }
+}
