@@ -6,8 +6,14 @@ use crate::experiment::{CrossValidation, RunSummary};
 use crate::metrics::Confusion;
 use crate::train::{Recipe, Stop};
 
-/// The report of one run, as printed by `digitnet train`.
+/// The report of one run, as printed by `digitnet train`, without colour.
 pub fn render(s: &RunSummary) -> String {
+    render_colored(s, false)
+}
+
+/// The report of one run; with `color`, the confusion matrix's diagonal is
+/// highlighted with ANSI escapes (the caller decides whether the terminal wants them).
+pub fn render_colored(s: &RunSummary, color: bool) -> String {
     let mut out = String::new();
     let shape: Vec<String> = s.hidden.iter().map(usize::to_string).collect();
     let _ = writeln!(
@@ -35,7 +41,7 @@ pub fn render(s: &RunSummary) -> String {
     let _ = writeln!(out, "percent correct: {:.2}", 100.0 * s.strict_accuracy);
     let _ = writeln!(out, "argmax accuracy: {:.2}%", 100.0 * s.test_accuracy);
     let _ = writeln!(out, "test log loss: {:.4}", s.test_log_loss);
-    let _ = writeln!(out, "\n{}", confusion_table(&s.confusion));
+    let _ = writeln!(out, "\n{}", confusion_table(&s.confusion, color));
     out
 }
 
@@ -73,8 +79,15 @@ fn stop_line(s: &RunSummary) -> String {
     }
 }
 
+/// ANSI styles of the table: correct answers bold green, errors red.
+const CORRECT: &str = "\x1b[1;32m";
+const WRONG: &str = "\x1b[31m";
+const RESET: &str = "\x1b[0m";
+
 /// The confusion matrix as an aligned table, rows = true label, columns = predicted.
-pub fn confusion_table(c: &Confusion) -> String {
+/// With `color`, the diagonal is bold green and non-zero errors red; the escapes wrap
+/// the padded numbers, so columns stay aligned on screen.
+pub fn confusion_table(c: &Confusion, color: bool) -> String {
     let width = c
         .matrix
         .iter()
@@ -91,10 +104,17 @@ pub fn confusion_table(c: &Confusion) -> String {
         let _ = write!(out, " {l:>width$}");
     }
     out.push('\n');
-    for (l, row) in c.labels.iter().zip(&c.matrix) {
+    for (i, (l, row)) in c.labels.iter().zip(&c.matrix).enumerate() {
         let _ = write!(out, "{l:>5}");
-        for v in row {
-            let _ = write!(out, " {v:>width$}");
+        for (j, v) in row.iter().enumerate() {
+            let style = match (color, i == j && *l >= 0, *v > 0) {
+                (false, _, _) => "",
+                (true, true, _) => CORRECT,
+                (true, false, true) => WRONG,
+                (true, false, false) => "",
+            };
+            let reset = if style.is_empty() { "" } else { RESET };
+            let _ = write!(out, " {style}{v:>width$}{reset}");
         }
         out.push('\n');
     }
@@ -132,10 +152,40 @@ mod tests {
             labels: vec![-1, 0, 1],
             matrix: vec![vec![0, 0, 0], vec![1, 1234, 0], vec![0, 2, 5]],
         };
-        let t = confusion_table(&c);
+        let t = confusion_table(&c, false);
         let lines: Vec<&str> = t.lines().skip(1).collect();
         assert_eq!(lines.len(), 4);
         assert!(lines.iter().all(|l| l.len() == lines[0].len()), "{t}");
         assert!(lines[2].ends_with("    1 1234    0"), "{t}");
+        assert!(!t.contains('\x1b'));
+    }
+
+    /// Removes ANSI escape sequences (ESC [ ... m).
+    fn strip_ansi(s: &str) -> String {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(ch) = chars.next() {
+            if ch == '\x1b' {
+                chars.by_ref().find(|&c| c == 'm');
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn coloured_table_highlights_the_diagonal_and_keeps_alignment() {
+        let c = Confusion {
+            labels: vec![-1, 0, 1],
+            matrix: vec![vec![0, 0, 0], vec![1, 1234, 0], vec![0, 2, 5]],
+        };
+        let t = confusion_table(&c, true);
+        assert_eq!(strip_ansi(&t), confusion_table(&c, false));
+        assert!(t.contains(&format!("{CORRECT}1234{RESET}")), "{t}");
+        assert!(t.contains(&format!("{CORRECT}   5{RESET}")), "{t}");
+        assert!(t.contains(&format!("{WRONG}   2{RESET}")), "{t}");
+        // The -1 row's empty cell at (-1, -1) is not a correct answer.
+        assert!(!t.lines().nth(2).unwrap().contains('\x1b'), "{t}");
     }
 }

@@ -1,6 +1,9 @@
 //! Command-line parsing and dispatch. One file per command; no maths here.
 
+mod color;
 mod interrupt;
+#[cfg(feature = "plot")]
+mod plot;
 mod progress;
 mod train;
 
@@ -30,6 +33,10 @@ struct Cli {
 enum Command {
     /// Train a network and print the report (the default command).
     Train(train::TrainArgs),
+    /// Draw a picture: the digit grid, or (after a quick training run) the confusion
+    /// heatmap, training curves, misclassified images or hidden-unit weights.
+    #[cfg(feature = "plot")]
+    Plot(plot::PlotArgs),
 }
 
 /// Exit code for a user's mistake in flags or settings (as clap uses).
@@ -63,6 +70,8 @@ pub fn run() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Train(args)) => train::run(args),
+        #[cfg(feature = "plot")]
+        Some(Command::Plot(args)) => plot::run(args),
         None => train::run(cli.train),
     };
     match result {

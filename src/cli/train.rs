@@ -1,15 +1,17 @@
 //! `digitnet train`: split, train, evaluate, report.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
 
-use digitnet::train::{OptimizerKind, Recipe, Schedule, Stop, TrainConfig};
+use digitnet::train::{EpochLog, OptimizerKind, Recipe, Schedule, Stop, TrainConfig};
 use digitnet::{data, experiment, nn::Activation, report};
 
+use super::color::ColorChoice;
 use super::interrupt::{Interrupt, Interruptible};
-use super::progress::EpochLines;
+use super::progress::Progress;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -71,9 +73,26 @@ pub struct TrainArgs {
     /// Print exactly one JSON object on stdout instead of the text report.
     #[arg(long)]
     json: bool,
-    /// No progress on stderr.
+    /// No progress on stderr (no bar, no per-epoch lines).
     #[arg(long, short)]
     quiet: bool,
+    /// Write one JSON object per epoch to FILE (epoch, train_loss, val_loss,
+    /// val_accuracy, lr, seconds); the file appears whole when training ends.
+    #[arg(long, value_name = "FILE")]
+    log_json: Option<PathBuf>,
+    /// Colour in the text report: auto (when stdout is a terminal and NO_COLOR is
+    /// unset), always or never.
+    #[arg(long, default_value = "auto", value_name = "WHEN")]
+    color: ColorChoice,
+    /// After training, write every picture (digits, confusion, curves, mistakes,
+    /// weights) into DIR; `--out` alone means digitnet-out. Without --out no file is written.
+    #[cfg(feature = "plot")]
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "digitnet-out")]
+    out: Option<PathBuf>,
+    /// Picture format for --out: png or svg.
+    #[cfg(feature = "plot")]
+    #[arg(long, default_value = "png")]
+    format: digitnet::plot::Format,
 }
 
 impl TrainArgs {
@@ -113,14 +132,22 @@ impl TrainArgs {
 /// Runs `digitnet train`.
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let config = args.config();
+    #[cfg(feature = "plot")]
+    if args.out.is_some() && args.folds.is_some() {
+        anyhow::bail!(digitnet::Error::config(
+            "--out draws the pictures of one hold-out run; it cannot be combined with --folds"
+        ));
+    }
     let data = load_dataset(&args.dataset)?;
+    let log = args.log_json.as_deref().map(EpochLog::create).transpose()?;
     let interrupt = Interrupt::install()?;
     let mut monitor = Interruptible {
-        inner: EpochLines::new(args.quiet),
+        inner: (Progress::new(args.quiet), log),
         interrupt: &interrupt,
     };
     if let Some(k) = args.folds {
-        let cv = experiment::cross_validate(&config, &data, k, &mut monitor)?;
+        let cv = experiment::cross_validate(&config, &data, k, &mut monitor);
+        let cv = finish_monitor(monitor.inner, cv)?;
         print_result(args.json, &cv, || report::render_cross_validation(&cv))?;
         if let Some(code) = interrupt.exit_code() {
             eprintln!("interrupted: the folds after the signal were cut short");
@@ -128,8 +155,20 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let run = experiment::holdout(&config, &data, args.test_fraction, &mut monitor)?;
-    print_result(args.json, &run.summary, || report::render(&run.summary))?;
+    let run = experiment::holdout(&config, &data, args.test_fraction, &mut monitor);
+    let run = finish_monitor(monitor.inner, run)?;
+    let color = args.color.enabled();
+    print_result(args.json, &run.summary, || {
+        report::render_colored(&run.summary, color)
+    })?;
+    #[cfg(feature = "plot")]
+    if let Some(dir) = &args.out {
+        let written = digitnet::plot::save_run(&run, &data, dir, args.format)
+            .with_context(|| format!("writing pictures into {}", dir.display()))?;
+        if !args.quiet {
+            eprintln!("wrote {} pictures into {}", written.len(), dir.display());
+        }
+    }
     if let Some(code) = interrupt.exit_code() {
         eprintln!(
             "interrupted: stopped after the current batch; the report above is for the weights of epoch {}",
@@ -146,7 +185,20 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn load_dataset(name: &str) -> Result<data::Dataset> {
+/// Clears the bar and moves the epoch log into place (only if training succeeded).
+pub(super) fn finish_monitor<T>(
+    (progress, log): (Progress, Option<EpochLog>),
+    outcome: digitnet::Result<T>,
+) -> Result<T> {
+    progress.finish();
+    let value = outcome?;
+    if let Some(log) = log {
+        log.finish().context("writing the --log-json file")?;
+    }
+    Ok(value)
+}
+
+pub(super) fn load_dataset(name: &str) -> Result<data::Dataset> {
     match name {
         "digits" => data::digits::load().context("loading the embedded digits"),
         other => Err(digitnet::Error::config(format!(

@@ -15,6 +15,7 @@ const HEIGHT: u32 = 500;
 /// Per-epoch history of one training run.
 pub struct Curves<'a> {
     history: &'a [EpochStats],
+    /// 0-based, as in [`RunSummary::kept_epoch`]; drawn 1-based like the report.
     kept_epoch: usize,
     loss_name: &'static str,
 }
@@ -42,8 +43,9 @@ impl<'a> Curves<'a> {
         self.history.iter().any(|h| h.val_accuracy.is_some())
     }
 
+    /// The last epoch, 1-based as the report counts them (the axis runs 1..last).
     fn last_epoch(&self) -> f64 {
-        self.history.last().map_or(1, |h| h.epoch.max(1)) as f64
+        self.history.last().map_or(2, |h| (h.epoch + 1).max(2)) as f64
     }
 
     fn loss_panel<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
@@ -83,20 +85,20 @@ impl<'a> Curves<'a> {
         legend(&mut chart)
     }
 
-    /// The vertical line at the kept epoch.
+    /// The vertical line at the kept epoch (1-based, as the report names it).
     fn kept_mark<'c, DB: DrawingBackend + 'c>(
         &self,
         chart: &mut Chart<'c, DB>,
         low: f64,
         high: f64,
     ) -> DrawResult<DB> {
-        let x = self.kept_epoch as f64;
+        let x = (self.kept_epoch + 1) as f64;
         chart
             .draw_series(LineSeries::new(
                 [(x, low), (x, high)],
                 KEPT_MARK.stroke_width(2),
             ))?
-            .label(format!("kept epoch {}", self.kept_epoch))
+            .label(format!("kept epoch {}", self.kept_epoch + 1))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], KEPT_MARK.stroke_width(2)));
         Ok(())
     }
@@ -108,14 +110,14 @@ type Chart<'a, DB> = ChartContext<
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
 
-/// `(epoch, value)` for every epoch where `value` is finite.
+/// `(1-based epoch, value)` for every epoch where `value` is finite.
 fn points(history: &[EpochStats], value: impl Fn(&EpochStats) -> Option<f64>) -> Vec<(f64, f64)> {
     history
         .iter()
         .filter_map(|h| {
             value(h)
                 .filter(|v| v.is_finite())
-                .map(|v| (h.epoch as f64, v))
+                .map(|v| ((h.epoch + 1) as f64, v))
         })
         .collect()
 }
@@ -131,7 +133,7 @@ fn chart<'a, DB: DrawingBackend>(
         .margin(15)
         .x_label_area_size(55)
         .y_label_area_size(75)
-        .build_cartesian_2d(0.0..last_epoch, y)
+        .build_cartesian_2d(1.0..last_epoch, y)
 }
 
 fn mesh<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>, y_name: &str) -> DrawResult<DB> {

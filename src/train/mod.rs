@@ -5,9 +5,11 @@
 //! - [`Recipe::Standard`] trains the same architecture correctly (see [`standard`]).
 
 pub mod blog;
+mod log;
 mod optim;
 pub mod standard;
 
+pub use log::EpochLog;
 pub use optim::{Optimizer, OptimizerKind, Schedule, apply_max_norm};
 
 use std::fmt;
@@ -270,6 +272,41 @@ pub trait Monitor {
 pub struct Silent;
 impl Monitor for Silent {}
 
+/// Two monitors in one (a progress bar and a log, say): both hear everything, and
+/// either can stop the run.
+impl<A: Monitor, B: Monitor> Monitor for (A, B) {
+    fn start(&mut self, epochs: usize, batches: usize) {
+        self.0.start(epochs, batches);
+        self.1.start(epochs, batches);
+    }
+    fn batch(&mut self, epoch: usize, batch: usize, loss: f32) -> Flow {
+        let a = self.0.batch(epoch, batch, loss);
+        let b = self.1.batch(epoch, batch, loss);
+        if a == Flow::Stop { a } else { b }
+    }
+    fn epoch(&mut self, stats: &EpochStats) -> Flow {
+        let a = self.0.epoch(stats);
+        let b = self.1.epoch(stats);
+        if a == Flow::Stop { a } else { b }
+    }
+}
+
+/// A monitor that may be absent (an optional log): forwards only when present.
+impl<M: Monitor> Monitor for Option<M> {
+    fn start(&mut self, epochs: usize, batches: usize) {
+        if let Some(m) = self {
+            m.start(epochs, batches);
+        }
+    }
+    fn batch(&mut self, epoch: usize, batch: usize, loss: f32) -> Flow {
+        self.as_mut()
+            .map_or(Flow::Continue, |m| m.batch(epoch, batch, loss))
+    }
+    fn epoch(&mut self, stats: &EpochStats) -> Flow {
+        self.as_mut().map_or(Flow::Continue, |m| m.epoch(stats))
+    }
+}
+
 /// Why training ended.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
@@ -323,5 +360,51 @@ pub fn train(
     match config.recipe {
         Recipe::Blog => blog::train(config, data, rows, monitor),
         Recipe::Standard => standard::train(config, data, rows, monitor),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts epochs and asks to stop after `stop_after` of them.
+    struct Counter {
+        epochs: usize,
+        stop_after: usize,
+    }
+
+    impl Monitor for Counter {
+        fn epoch(&mut self, _: &EpochStats) -> Flow {
+            self.epochs += 1;
+            if self.epochs >= self.stop_after {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        }
+    }
+
+    fn counter(stop_after: usize) -> Counter {
+        Counter {
+            epochs: 0,
+            stop_after,
+        }
+    }
+
+    #[test]
+    fn a_pair_of_monitors_both_hear_and_either_stops() {
+        let stats = EpochStats {
+            epoch: 0,
+            train_loss: 1.0,
+            val_loss: None,
+            val_accuracy: None,
+            lr: 0.1,
+            seconds: 0.0,
+        };
+        let mut pair = (counter(1), Some(counter(9)));
+        assert_eq!(pair.epoch(&stats), Flow::Stop);
+        assert_eq!((pair.0.epochs, pair.1.as_ref().unwrap().epochs), (1, 1));
+        let mut none: (Silent, Option<Counter>) = (Silent, None);
+        assert_eq!(none.epoch(&stats), Flow::Continue);
     }
 }

@@ -1,0 +1,86 @@
+//! `digitnet plot KIND`: draw one picture. The digit grid needs only the data; the
+//! others train a quick default run first (the `train` command's defaults).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use digitnet::experiment;
+use digitnet::plot::{self, DigitGrid, Format, Kind};
+use digitnet::train::{Recipe, TrainConfig};
+
+use super::progress::Progress;
+use super::train::{finish_monitor, load_dataset};
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// The picture: digits, confusion, curves, mistakes or weights.
+    kind: Kind,
+    /// Data set: `digits` (the embedded 8x8 set).
+    #[arg(long, default_value = "digits")]
+    dataset: String,
+    /// png or svg [default: from the --out file's extension, else png].
+    #[arg(long)]
+    format: Option<Format>,
+    /// The file to write, or a folder to write KIND.png (or .svg) into [default: KIND.png here].
+    #[arg(long, value_name = "FILE or DIR")]
+    out: Option<PathBuf>,
+    /// Seed for the split and the training run (and for --random).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// digits: draw 100 images chosen at random (seeded by --seed) instead of the first 100.
+    #[arg(long)]
+    random: bool,
+    /// The recipe of the training run the other pictures need: standard or blog.
+    #[arg(long, default_value = "standard")]
+    recipe: Recipe,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs `digitnet plot`.
+pub fn run(args: PlotArgs) -> Result<ExitCode> {
+    let format = args
+        .format
+        .or_else(|| format_of(args.out.as_deref()))
+        .unwrap_or_default();
+    let path = target(args.out.as_deref(), args.kind, format);
+    let data = load_dataset(&args.dataset)?;
+    let bytes = if args.kind.needs_run() {
+        let mut config = TrainConfig::for_recipe(args.recipe);
+        config.seed = args.seed;
+        let mut monitor = (Progress::new(args.quiet), None);
+        let run = experiment::holdout(&config, &data, 0.25, &mut monitor);
+        let run = finish_monitor(monitor, run)?;
+        plot::render_run(args.kind, &run, &data, format)?
+    } else if args.random {
+        plot::render(&DigitGrid::random(&data, 100, args.seed), format)?
+    } else {
+        plot::render(&DigitGrid::first(&data, 100), format)?
+    };
+    digitnet::atomic::write(&path, &bytes)
+        .with_context(|| format!("writing the {} picture", args.kind))?;
+    println!("{}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The format a file name asks for (`.png`, `.svg`), if any.
+fn format_of(out: Option<&Path>) -> Option<Format> {
+    out?.extension()?
+        .to_str()?
+        .to_ascii_lowercase()
+        .parse()
+        .ok()
+}
+
+/// Where the picture goes: `out` itself, or `KIND.EXT` inside `out` when it is a folder.
+fn target(out: Option<&Path>, kind: Kind, format: Format) -> PathBuf {
+    match out {
+        Some(dir) if dir.is_dir() => dir.join(kind.file_name(format)),
+        Some(file) => file.to_path_buf(),
+        None => PathBuf::from(kind.file_name(format)),
+    }
+}
