@@ -36,6 +36,9 @@ pub struct PlotArgs {
     /// The recipe of the training run the other pictures need: standard or blog.
     #[arg(long, default_value = "standard")]
     recipe: Recipe,
+    /// The most epochs of that training run [default: the recipe's].
+    #[arg(long)]
+    epochs: Option<usize>,
     /// No progress on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -52,6 +55,7 @@ pub fn run(args: PlotArgs) -> Result<ExitCode> {
     let bytes = if args.kind.needs_run() {
         let mut config = TrainConfig::for_recipe(args.recipe);
         config.seed = args.seed;
+        config.epochs = args.epochs.unwrap_or(config.epochs);
         let mut monitor = (Progress::new(args.quiet), None);
         let run = experiment::holdout(&config, &data, 0.25, &mut monitor);
         let run = finish_monitor(monitor, run)?;
