@@ -63,8 +63,11 @@ impl<'a> ConfusionHeatmap<'a> {
             PAPER
         } else if self.is_correct(i, j) {
             colors::correct(f64::from(v) / f64::from(diag))
+        } else if off > 1 {
+            // 1 error is the palest red, the most errors in one cell the strongest.
+            colors::error(f64::from(v - 1) / f64::from(off - 1))
         } else {
-            colors::error(f64::from(v) / f64::from(off))
+            colors::error(1.0)
         }
     }
 
@@ -165,8 +168,7 @@ impl Picture for ConfusionHeatmap<'_> {
         let (diag, off) = self.maxima();
         // The correct scale starts at white (0); the error scale at its palest (1 error).
         Self::draw_bar(root, BARS_X, "correct", (0, diag), colors::correct)?;
-        let errors = |t: f64| colors::error(t);
-        Self::draw_bar(root, BARS_X + 80, "errors", (1.min(off), off), errors)
+        Self::draw_bar(root, BARS_X + 80, "errors", (1, off), colors::error)
     }
 }
 
