@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::colors::{self, INK, PAPER};
-use super::{DrawResult, Picture, text};
+use super::{DrawResult, Picture, draw_title, text};
 use crate::metrics::Confusion;
 
 const WIDTH: u32 = 1000;
@@ -110,12 +110,7 @@ impl<'a> ConfusionHeatmap<'a> {
         let rotated = axis.transform(FontTransform::Rotate270);
         root.draw(&Text::new("true label", y_title, rotated))?;
         let title = "confusion matrix (strict rule; -1: no digit selected)";
-        root.draw(&Text::new(
-            title,
-            (WIDTH as i32 / 2, 35),
-            text(26.0, INK).pos(centre),
-        ))?;
-        Ok(())
+        draw_title(root, title, (WIDTH, 35), 26.0)
     }
 
     /// One vertical colour bar at `x`, from `low` (bottom) to the top of `scale`.

@@ -7,9 +7,9 @@ use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::SliceRandom;
 
-use super::colors::{self, LABEL, PAPER};
-use super::raster::{Grid, draw_image};
-use super::{DrawResult, Picture, text};
+use super::colors::{LABEL, PAPER};
+use super::raster::{Grid, draw_digit};
+use super::{DrawResult, Picture, draw_title, text};
 use crate::data::Dataset;
 
 const WIDTH: u32 = 1000;
@@ -58,13 +58,7 @@ impl<'a> DigitGrid<'a> {
     }
 
     fn grid() -> Grid {
-        Grid {
-            origin: (MARGIN, TITLE),
-            cols: COLS,
-            cell: (WIDTH as i32 - 2 * MARGIN - (COLS as i32 - 1) * GAP) / COLS as i32,
-            gap: GAP,
-            caption: 0,
-        }
+        Grid::fitting(WIDTH, MARGIN, TITLE, (COLS, GAP, 0))
     }
 }
 
@@ -80,29 +74,12 @@ impl Picture for DigitGrid<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&PAPER)?;
-        let centre = Pos::new(HPos::Center, VPos::Center);
-        root.draw(&Text::new(
-            self.title.clone(),
-            (WIDTH as i32 / 2, TITLE / 2),
-            text(26.0, colors::INK).pos(centre),
-        ))?;
+        draw_title(root, &self.title, (WIDTH, TITLE / 2), 26.0)?;
         let grid = Self::grid();
-        let (h, w, max) = (self.data.height, self.data.width, self.data.pixel_max);
         let label_style = text(grid.cell as f64 * 0.3, LABEL).pos(Pos::new(HPos::Left, VPos::Top));
         for (i, &row) in self.rows.iter().enumerate() {
             let at = grid.cell_origin(i);
-            let frame = [at, (at.0 + grid.cell, at.1 + grid.cell)];
-            root.draw(&Rectangle::new(frame, RGBColor(200, 200, 200)))?;
-            let ink = |v: f32| colors::ink(f64::from(v / max));
-            draw_image(
-                root,
-                at,
-                grid.cell,
-                self.data.image(row),
-                (h, w),
-                ink,
-                Some(PAPER),
-            )?;
+            draw_digit(root, at, grid.cell, self.data, row)?;
             let label = self.data.labels[row].to_string();
             root.draw(&Text::new(label, (at.0 + 3, at.1 + 2), label_style.clone()))?;
         }

@@ -5,9 +5,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::colors::{self, INK, PAPER};
-use super::raster::{Grid, draw_image};
-use super::{DrawResult, Picture, text};
+use super::colors::{INK, PAPER};
+use super::raster::{Grid, draw_digit};
+use super::{DrawResult, Picture, draw_title, text};
 use crate::data::Dataset;
 use crate::nn::argmax;
 
@@ -72,13 +72,7 @@ impl<'a> Mistakes<'a> {
     }
 
     fn grid() -> Grid {
-        Grid {
-            origin: (MARGIN, TITLE),
-            cols: COLS,
-            cell: (WIDTH as i32 - 2 * MARGIN - (COLS as i32 - 1) * GAP) / COLS as i32,
-            gap: GAP,
-            caption: CAPTION,
-        }
+        Grid::fitting(WIDTH, MARGIN, TITLE, (COLS, GAP, CAPTION))
     }
 
     fn title(&self) -> String {
@@ -107,29 +101,12 @@ impl Picture for Mistakes<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&PAPER)?;
-        let centre = Pos::new(HPos::Center, VPos::Center);
-        root.draw(&Text::new(
-            self.title(),
-            (WIDTH as i32 / 2, TITLE / 2),
-            text(24.0, INK).pos(centre),
-        ))?;
+        draw_title(root, &self.title(), (WIDTH, TITLE / 2), 24.0)?;
         let grid = Self::grid();
-        let (h, w, max) = (self.data.height, self.data.width, self.data.pixel_max);
         let caption = text(19.0, INK).pos(Pos::new(HPos::Center, VPos::Bottom));
         for (k, m) in self.shown().iter().enumerate() {
             let at = grid.cell_origin(k);
-            let frame = [at, (at.0 + grid.cell, at.1 + grid.cell)];
-            root.draw(&Rectangle::new(frame, RGBColor(200, 200, 200)))?;
-            let ink = |v: f32| colors::ink(f64::from(v / max));
-            draw_image(
-                root,
-                at,
-                grid.cell,
-                self.data.image(m.index),
-                (h, w),
-                ink,
-                Some(PAPER),
-            )?;
+            draw_digit(root, at, grid.cell, self.data, m.index)?;
             let label = format!("{} -> {} ({:.2})", m.truth, m.predicted, m.p);
             root.draw(&Text::new(
                 label,

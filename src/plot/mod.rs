@@ -33,6 +33,7 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+use plotters::style::text_anchor;
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -282,6 +283,18 @@ pub fn save_run(run: &Run, data: &Dataset, dir: &Path, format: Format) -> Result
 /// A text style in the embedded font.
 pub(crate) fn text(size: f64, color: RGBColor) -> TextStyle<'static> {
     FontDesc::new(FontFamily::Name(FONT), size, FontStyle::Normal).color(&color)
+}
+
+/// A picture's title, centred across `width` at height `y`.
+pub(crate) fn draw_title<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    (width, y): (u32, i32),
+    size: f64,
+) -> DrawResult<DB> {
+    let centre = text_anchor::Pos::new(text_anchor::HPos::Center, text_anchor::VPos::Center);
+    let style = text(size, colors::INK).pos(centre);
+    root.draw(&Text::new(title.to_string(), (width as i32 / 2, y), style))
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::DrawResult;
+use super::{DrawResult, colors};
+use crate::data::Dataset;
 
 /// Where a grid of equal cells sits: `cols` across, cells of `cell` pixels, `gap` between them,
 /// starting at `origin`.
@@ -19,6 +20,23 @@ pub struct Grid {
 }
 
 impl Grid {
+    /// `cols` cells across a picture `width` wide, with `margin` left and right and the
+    /// first row starting at `top`: the cell size follows.
+    pub fn fitting(
+        width: u32,
+        margin: i32,
+        top: i32,
+        (cols, gap, caption): (usize, i32, i32),
+    ) -> Self {
+        Grid {
+            origin: (margin, top),
+            cols,
+            cell: (width as i32 - 2 * margin - (cols as i32 - 1) * gap) / cols as i32,
+            gap,
+            caption,
+        }
+    }
+
     /// The top-left corner of the image part of cell `i` (row-major).
     pub fn cell_origin(&self, i: usize) -> (i32, i32) {
         let (col, row) = ((i % self.cols) as i32, (i / self.cols) as i32);
@@ -62,6 +80,30 @@ pub fn draw_image<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Draws image `row` of `data` in ink on paper, framed in light grey, in the cell at `at`.
+pub fn draw_digit<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    at: (i32, i32),
+    size: i32,
+    data: &Dataset,
+    row: usize,
+) -> DrawResult<DB> {
+    let frame = [at, (at.0 + size, at.1 + size)];
+    area.draw(&Rectangle::new(frame, RGBColor(200, 200, 200)))?;
+    let max = data.pixel_max;
+    let ink = |v: f32| colors::ink(f64::from(v / max));
+    let shape = (data.height, data.width);
+    draw_image(
+        area,
+        at,
+        size,
+        data.image(row),
+        shape,
+        ink,
+        Some(colors::PAPER),
+    )
+}
+
 /// The centre of pixel `(r, c)` of an image drawn by [`draw_image`] (for tests).
 #[cfg(test)]
 pub fn pixel_centre(
@@ -79,6 +121,13 @@ pub fn pixel_centre(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fitting_cells_fill_the_width_between_margins() {
+        let g = Grid::fitting(1000, 20, 50, (10, 6, 0));
+        assert_eq!((g.cell, g.origin), (90, (20, 50)));
+        assert!(g.cell_origin(9).0 + g.cell <= 1000 - 20);
+    }
 
     #[test]
     fn cells_advance_by_cell_gap_and_caption() {

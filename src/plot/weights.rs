@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::colors::{self, INK, PAPER};
 use super::raster::{Grid, draw_image};
-use super::{DrawResult, Picture, text};
+use super::{DrawResult, Picture, draw_title, text};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::nn::{Dense, Mlp};
@@ -72,13 +72,7 @@ impl<'a> WeightGrid<'a> {
     }
 
     fn grid() -> Grid {
-        Grid {
-            origin: (MARGIN, TITLE),
-            cols: COLS,
-            cell: (WIDTH as i32 - 2 * MARGIN - (COLS as i32 - 1) * GAP) / COLS as i32,
-            gap: GAP,
-            caption: 0,
-        }
+        Grid::fitting(WIDTH, MARGIN, TITLE, (COLS, GAP, 0))
     }
 
     fn draw_legend<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, top: i32) -> DrawResult<DB> {
@@ -116,12 +110,7 @@ impl Picture for WeightGrid<'_> {
             self.units(),
             self.layer.outputs
         );
-        let centre = Pos::new(HPos::Center, VPos::Center);
-        root.draw(&Text::new(
-            title,
-            (WIDTH as i32 / 2, TITLE / 2),
-            text(21.0, INK).pos(centre),
-        ))?;
+        draw_title(root, &title, (WIDTH, TITLE / 2), 21.0)?;
         let grid = Self::grid();
         let color = |v: f32| colors::diverging(f64::from(v));
         for j in 0..self.units() {
