@@ -38,6 +38,7 @@ pub mod nn;
 pub mod normalize;
 #[cfg(feature = "plot")]
 pub mod plot;
+pub mod preprocess;
 pub mod report;
 mod simd;
 pub mod train;
