@@ -13,6 +13,11 @@
 //!   summary that reports and `--json` print.
 //! - [`nn`]: the network itself ([`nn::Mlp`]), forward and backward on batches.
 //! - [`metrics`] and [`evaluate`]: accuracy, the post's strict accuracy, confusion.
+//! - [`model_file`]: keep a trained network ([`Model`]: weights, input convention,
+//!   training record) in a safetensors file, and load it back.
+//! - [`preprocess`] and [`predict`]: turn a photo, scan or canvas into the network's
+//!   input the way its training images were prepared, and answer with a digit, its
+//!   probability and the runners-up (or "no digit" with a reason).
 //! - `plot` (feature `plot`): the pictures of a run (digit grid, confusion heatmap,
 //!   curves, mistakes, weights) as PNG or SVG, drawn with an embedded font.
 //!
@@ -26,21 +31,58 @@
 //! assert!(run.summary.test_accuracy > 0.8);
 //! # Ok::<(), digitnet::Error>(())
 //! ```
+//!
+//! Keep the model, load it later and read a picture with it (`preprocess::open`
+//! reads PNG, JPEG, BMP, GIF and PGM files with the `images` feature; here the
+//! picture is drawn in memory):
+//!
+//! ```
+//! # use digitnet::{data, experiment, train};
+//! # let digits = data::digits::load()?;
+//! # let mut config = train::TrainConfig::standard();
+//! # config.epochs = 5;
+//! # let run = experiment::holdout(&config, &digits, 0.25, &mut train::Silent)?;
+//! # let dir = std::env::temp_dir().join(format!("digitnet-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! # let path = dir.join("model.safetensors");
+//! use digitnet::{Model, preprocess::Gray};
+//!
+//! Model::from_run(&run, &digits)?.save(&path)?;
+//!
+//! let model = Model::load(&path)?;
+//! // A white 60x60 page with a black vertical stroke: a "1".
+//! let mut page = Gray { width: 60, height: 60, pixels: vec![1.0; 3600] };
+//! for y in 10..50 {
+//!     page.pixels[y * 60 + 29..y * 60 + 32].fill(0.0);
+//! }
+//! let answer = model.predict(&page);
+//! match (&answer.label, answer.probability()) {
+//!     (Some(digit), Some(p)) => println!("{digit} ({:.0}%)", 100.0 * p),
+//!     _ => println!("? ({})", answer.reason.as_deref().unwrap_or("")),
+//! }
+//! assert_eq!(answer.top(3).len(), 3);
+//! # std::fs::remove_dir_all(dir).unwrap();
+//! # Ok::<(), digitnet::Error>(())
+//! ```
 
 pub mod atomic;
+pub mod atomic_file;
 pub mod data;
 pub mod error;
 pub mod evaluate;
 pub mod experiment;
 pub mod linalg;
 pub mod metrics;
+pub mod model_file;
 pub mod nn;
 pub mod normalize;
 #[cfg(feature = "plot")]
 pub mod plot;
+pub mod predict;
 pub mod preprocess;
 pub mod report;
 mod simd;
 pub mod train;
 
 pub use error::{Error, Result};
+pub use model_file::Model;

@@ -1,0 +1,792 @@
+//! Trained models on disk: a [safetensors] file holding the weights, plus JSON
+//! metadata that says how to rebuild and feed the network.
+//!
+//! Layout (format version [`FORMAT_VERSION`]):
+//!
+//! - tensors `layers.N.weight`, `f32`, shape `[inputs, outputs]`: the layout of
+//!   [`nn::Dense`](crate::nn::Dense) (`Y = X W + b`), which is the *transpose* of
+//!   PyTorch's `nn.Linear.weight` (`[out, in]`);
+//! - tensors `layers.N.bias`, `f32`, shape `[outputs]`, absent for a layer without
+//!   biases (the blog recipe's net);
+//! - `__metadata__` (a string-to-string map, as safetensors requires):
+//!   `format` = `digitnet-model`, `format_version` = `1`, `model` = the
+//!   [`Metadata`] as JSON (layer sizes and activations, input shape and pixel
+//!   scale, the input normalisation, class labels, training summary), and `crc32`
+//!   = a checksum of that JSON and of every tensor's bytes, so a corrupted file
+//!   is refused rather than silently mispredicting.
+//!
+//! Loading checks the format, the version, every tensor's dtype and shape
+//! against the metadata, and the checksum. Saving is atomic
+//! ([`crate::atomic_file`]): an existing model is never left half-written.
+//!
+//! [safetensors]: https://huggingface.co/docs/safetensors
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use serde::{Deserialize, Serialize};
+
+use crate::atomic_file;
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::experiment::RunSummary;
+use crate::nn::{Activation, Dense, MAX_LAYER_PARAMETERS, Mlp};
+use crate::normalize::Normalizer;
+use crate::preprocess::{Style, Target};
+
+/// The value of the `format` metadata key in every digitnet model file.
+pub const FORMAT: &str = "digitnet-model";
+
+/// The newest file layout this version writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A trained network with everything needed to use it on new images.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub net: Mlp,
+    /// How raw pixels (in `meta.input.pixel_max` scale) are mapped before the net.
+    pub normalizer: Normalizer,
+    pub meta: Metadata,
+}
+
+/// What a model file says about its network, beyond the weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Metadata {
+    pub format_version: u32,
+    /// One entry per layer, input to output.
+    pub layers: Vec<LayerInfo>,
+    pub input: InputInfo,
+    pub normalizer: Normalizer,
+    /// The name of each output class, in output order ("0".."9" for digits).
+    pub classes: Vec<String>,
+    pub training: TrainingSummary,
+}
+
+/// One layer's shape and function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerInfo {
+    pub inputs: usize,
+    pub outputs: usize,
+    pub activation: Activation,
+    pub bias: bool,
+}
+
+/// The images the network expects.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputInfo {
+    pub height: usize,
+    pub width: usize,
+    /// The largest raw pixel value (255 for MNIST, 16 for the 8x8 digits).
+    pub pixel_max: f32,
+    /// How a picture is prepared to look like the training images.
+    pub preparation: Style,
+}
+
+impl InputInfo {
+    /// The input convention of `data`'s images.
+    pub fn of(data: &Dataset) -> Self {
+        let target = Target::for_input(data.height, data.width, data.pixel_max);
+        InputInfo {
+            height: data.height,
+            width: data.width,
+            pixel_max: data.pixel_max,
+            preparation: target.style,
+        }
+    }
+
+    /// What [`crate::preprocess::prepare`] must produce for this model.
+    pub fn target(&self) -> Target {
+        Target {
+            style: self.preparation,
+            height: self.height,
+            width: self.width,
+        }
+    }
+}
+
+/// How the model was trained, for `digitnet info` and for the record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSummary {
+    pub dataset: String,
+    pub recipe: String,
+    pub seed: u64,
+    pub epochs: usize,
+    pub train_size: usize,
+    pub test_size: usize,
+    /// Argmax accuracy on the held-out test set, 0..1 (`None` if there was none).
+    pub test_accuracy: Option<f64>,
+    pub dropout: f32,
+}
+
+impl From<&RunSummary> for TrainingSummary {
+    fn from(s: &RunSummary) -> Self {
+        TrainingSummary {
+            dataset: s.dataset.clone(),
+            recipe: s.recipe.to_string(),
+            seed: s.seed,
+            epochs: s.epochs_run,
+            train_size: s.train_size,
+            test_size: s.test_size,
+            test_accuracy: (s.test_size > 0).then_some(s.test_accuracy),
+            dropout: s.dropout,
+        }
+    }
+}
+
+impl Model {
+    /// Bundles a trained network with its input convention and training record;
+    /// classes are named "0", "1", ... Checks that the pieces agree.
+    pub fn new(
+        net: Mlp,
+        normalizer: Normalizer,
+        input: InputInfo,
+        training: TrainingSummary,
+    ) -> Result<Self> {
+        let meta = Metadata {
+            format_version: FORMAT_VERSION,
+            layers: net
+                .layers
+                .iter()
+                .map(|l| LayerInfo {
+                    inputs: l.inputs,
+                    outputs: l.outputs,
+                    activation: l.activation,
+                    bias: l.has_bias(),
+                })
+                .collect(),
+            input,
+            normalizer: normalizer.clone(),
+            classes: (0..net.outputs()).map(|c| c.to_string()).collect(),
+            training,
+        };
+        meta.validate().map_err(Error::config)?;
+        Ok(Model {
+            net,
+            normalizer,
+            meta,
+        })
+    }
+
+    /// The model of a finished training run on `data`.
+    pub fn from_run(run: &crate::experiment::Run, data: &Dataset) -> Result<Self> {
+        Model::new(
+            run.trained.net.clone(),
+            run.trained.normalizer.clone(),
+            InputInfo::of(data),
+            TrainingSummary::from(&run.summary),
+        )
+    }
+
+    /// Writes the model to `path` atomically.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        atomic_file::write(path, &self.to_bytes(&path.display().to_string())?)
+    }
+
+    /// Reads and checks the model file at `path`.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Model::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// The file's content; `origin` names it in errors.
+    pub fn to_bytes(&self, origin: &str) -> Result<Vec<u8>> {
+        let json = serde_json::to_string(&self.meta)
+            .map_err(|e| Error::data(origin, format!("cannot write the metadata: {e}")))?;
+        let tensors = tensor_bytes(&self.net);
+        let crc = checksum(
+            &json,
+            tensors.iter().map(|(n, _, d)| (n.as_str(), d.as_slice())),
+        );
+        let mut header = HashMap::from([
+            ("format".to_string(), FORMAT.to_string()),
+            ("format_version".to_string(), FORMAT_VERSION.to_string()),
+            ("crc32".to_string(), crc),
+        ]);
+        header.insert("model".to_string(), json);
+        let views = tensors
+            .iter()
+            .map(|(name, shape, data)| {
+                Ok((
+                    name.clone(),
+                    TensorView::new(Dtype::F32, shape.clone(), data)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()
+            .and_then(|views| safetensors::serialize(views, Some(header)));
+        views.map_err(|e| Error::data(origin, format!("cannot write the tensors: {e}")))
+    }
+
+    /// Parses and checks a model file's content; `origin` names it in errors.
+    pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Self> {
+        let bad = |m: String| Error::data(origin, m);
+        let file = SafeTensors::deserialize(bytes).map_err(|e| {
+            bad(format!(
+                "not a readable model file (a safetensors file written by `digitnet train --save`); it may be truncated or corrupt: {e}"
+            ))
+        })?;
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(e.to_string()))?;
+        let map = header.metadata().clone().unwrap_or_default();
+        let meta = read_metadata(&map).map_err(bad)?;
+        let expected = expected_tensors(&meta);
+        check_tensor_names(&file, &expected).map_err(bad)?;
+        let views = expected
+            .iter()
+            .map(|(name, shape)| checked_view(&file, name, shape))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(bad)?;
+        if let (Some(stored), Some(json)) = (map.get("crc32"), map.get("model")) {
+            let named = expected
+                .iter()
+                .zip(&views)
+                .map(|((n, _), v)| (n.as_str(), v.data()));
+            if *stored != checksum(json, named) {
+                return Err(bad(
+                    "the file is corrupt: its checksum does not match its content".into(),
+                ));
+            }
+        }
+        let net = build_net(&meta, views.iter().map(|v| f32_values(v.data())));
+        if !net.is_finite() {
+            return Err(bad(
+                "the file is corrupt: a weight is NaN or infinite".into()
+            ));
+        }
+        Ok(Model {
+            net,
+            normalizer: meta.normalizer.clone(),
+            meta,
+        })
+    }
+
+    /// What [`crate::preprocess::prepare`] must produce for this model.
+    pub fn target(&self) -> Target {
+        self.meta.input.target()
+    }
+
+    /// Checks that `data`'s images have the shape and scale this model was
+    /// trained on; the message says which differs.
+    pub fn check_dataset(&self, data: &Dataset) -> Result<()> {
+        let input = &self.meta.input;
+        if (data.height, data.width) != (input.height, input.width) {
+            return Err(Error::config(format!(
+                "the model was trained on {}x{} images, but the data set '{}' has {}x{} images; use a data set of {}x{} images or a model trained on {}x{}",
+                input.height,
+                input.width,
+                data.name,
+                data.height,
+                data.width,
+                input.height,
+                input.width,
+                data.height,
+                data.width
+            )));
+        }
+        if data.pixel_max != input.pixel_max || data.classes > self.net.outputs() {
+            return Err(Error::config(format!(
+                "the model expects pixels 0..{} and {} classes, but the data set '{}' has pixels 0..{} and {} classes",
+                input.pixel_max,
+                self.net.outputs(),
+                data.name,
+                data.pixel_max,
+                data.classes
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Metadata {
+    /// Checks that the metadata describes a network that can be built: layers
+    /// chain, sizes match the input and classes, and nothing is absurdly large.
+    fn validate(&self) -> Result<(), String> {
+        let Some(first) = self.layers.first() else {
+            return Err("the metadata lists no layers".into());
+        };
+        let features = self.input.height.saturating_mul(self.input.width);
+        if first.inputs != features {
+            return Err(format!(
+                "the metadata disagrees with itself: layer 0 takes {} inputs, but the input is {}x{}",
+                first.inputs, self.input.height, self.input.width
+            ));
+        }
+        for (i, pair) in self.layers.windows(2).enumerate() {
+            if pair[0].outputs != pair[1].inputs {
+                return Err(format!(
+                    "the metadata disagrees with itself: layer {i} gives {} outputs, layer {} takes {}",
+                    pair[0].outputs,
+                    i + 1,
+                    pair[1].inputs
+                ));
+            }
+        }
+        for (i, l) in self.layers.iter().enumerate() {
+            if l.inputs == 0
+                || l.outputs == 0
+                || l.inputs.saturating_mul(l.outputs) > MAX_LAYER_PARAMETERS
+            {
+                return Err(format!(
+                    "layer {i} has an invalid size {}x{}",
+                    l.inputs, l.outputs
+                ));
+            }
+        }
+        let last = &self.layers[self.layers.len() - 1];
+        if last.activation != Activation::Softmax {
+            return Err(format!(
+                "the last layer must be softmax, not {}",
+                last.activation
+            ));
+        }
+        if self.classes.len() != last.outputs {
+            return Err(format!(
+                "the metadata names {} classes, but the last layer has {} outputs",
+                self.classes.len(),
+                last.outputs
+            ));
+        }
+        if !(self.input.pixel_max > 0.0 && self.input.pixel_max.is_finite()) {
+            return Err(format!("invalid pixel scale {}", self.input.pixel_max));
+        }
+        check_normalizer(&self.normalizer, features)
+    }
+}
+
+/// The normaliser must fit the input size and divide by positive numbers.
+fn check_normalizer(n: &Normalizer, features: usize) -> Result<(), String> {
+    let ok = match n {
+        Normalizer::BlogMeanVar { mean, var } => mean.is_finite() && *var > 0.0,
+        Normalizer::Standardize { mean, std } => {
+            mean.len() == features
+                && std.len() == features
+                && mean.iter().chain(std).all(|v| v.is_finite())
+                && std.iter().all(|&s| s >= 0.0)
+        }
+        Normalizer::Scale { pixel_max } => *pixel_max > 0.0 && pixel_max.is_finite(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "the input normalisation does not fit {features} inputs or has invalid values"
+        ))
+    }
+}
+
+/// Reads the `__metadata__` map: format, version (refusing newer ones), then the JSON.
+fn read_metadata(map: &HashMap<String, String>) -> Result<Metadata, String> {
+    let not_ours = || {
+        format!(
+            "a safetensors file, but not a digitnet model (its metadata has no format = {FORMAT}); models come from `digitnet train --save FILE`"
+        )
+    };
+    if map.get("format").map(String::as_str) != Some(FORMAT) {
+        return Err(not_ours());
+    }
+    let version = map.get("format_version").map(String::as_str).unwrap_or("");
+    match version.parse::<u32>() {
+        Ok(v) if v > FORMAT_VERSION => {
+            return Err(format!(
+                "format version {v} is newer than this digitnet reads (up to {FORMAT_VERSION}); upgrade digitnet to use this model"
+            ));
+        }
+        Ok(v) if v >= 1 => {}
+        _ => {
+            return Err(format!(
+                "invalid format version '{version}', which should be a whole number from 1 to {FORMAT_VERSION}"
+            ));
+        }
+    }
+    let json = map
+        .get("model")
+        .ok_or("the metadata has no 'model' entry")?;
+    let meta: Metadata = serde_json::from_str(json)
+        .map_err(|e| format!("the metadata 'model' is not valid: {e}"))?;
+    meta.validate()?;
+    Ok(meta)
+}
+
+/// Each tensor the metadata calls for, with its shape, in layer order.
+fn expected_tensors(meta: &Metadata) -> Vec<(String, Vec<usize>)> {
+    let mut out = Vec::new();
+    for (i, l) in meta.layers.iter().enumerate() {
+        out.push((format!("layers.{i}.weight"), vec![l.inputs, l.outputs]));
+        if l.bias {
+            out.push((format!("layers.{i}.bias"), vec![l.outputs]));
+        }
+    }
+    out
+}
+
+/// Every expected tensor is present, and nothing else.
+fn check_tensor_names(file: &SafeTensors, expected: &[(String, Vec<usize>)]) -> Result<(), String> {
+    let mut present = file.names();
+    present.sort_unstable();
+    if let Some(extra) = present
+        .iter()
+        .find(|n| !expected.iter().any(|(e, _)| e == *n))
+    {
+        return Err(format!(
+            "unexpected tensor '{extra}': the metadata lists no such layer"
+        ));
+    }
+    if let Some((missing, _)) = expected
+        .iter()
+        .find(|(e, _)| !present.contains(&e.as_str()))
+    {
+        return Err(format!(
+            "tensor '{missing}' is missing, but the metadata calls for it"
+        ));
+    }
+    Ok(())
+}
+
+/// The tensor `name`, after checking its dtype and shape.
+fn checked_view<'a>(
+    file: &SafeTensors<'a>,
+    name: &str,
+    shape: &[usize],
+) -> Result<TensorView<'a>, String> {
+    let view = file.tensor(name).map_err(|e| e.to_string())?;
+    if view.dtype() != Dtype::F32 {
+        return Err(format!(
+            "tensor '{name}' is {:?}, which should be F32",
+            view.dtype()
+        ));
+    }
+    if view.shape() != shape {
+        return Err(format!(
+            "tensor '{name}' has shape {:?}, but the metadata says {shape:?}",
+            view.shape()
+        ));
+    }
+    Ok(view)
+}
+
+/// Little-endian `f32` bytes as values.
+fn f32_values(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// The network described by `meta`, with the tensors given in layer order
+/// (weight, then bias when the layer has one).
+fn build_net(meta: &Metadata, tensors: impl Iterator<Item = Vec<f32>>) -> Mlp {
+    let mut tensors = tensors;
+    let layers = meta
+        .layers
+        .iter()
+        .map(|l| Dense {
+            inputs: l.inputs,
+            outputs: l.outputs,
+            weight: tensors.next().unwrap_or_default(),
+            bias: if l.bias {
+                tensors.next().unwrap_or_default()
+            } else {
+                Vec::new()
+            },
+            activation: l.activation,
+        })
+        .collect();
+    Mlp { layers }
+}
+
+/// Name, shape and little-endian bytes of every tensor of `net`, in layer order.
+fn tensor_bytes(net: &Mlp) -> Vec<(String, Vec<usize>, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (i, l) in net.layers.iter().enumerate() {
+        out.push((
+            format!("layers.{i}.weight"),
+            vec![l.inputs, l.outputs],
+            f32_bytes(&l.weight),
+        ));
+        if l.has_bias() {
+            out.push((
+                format!("layers.{i}.bias"),
+                vec![l.outputs],
+                f32_bytes(&l.bias),
+            ));
+        }
+    }
+    out
+}
+
+fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// CRC-32 of the metadata JSON and each tensor's name and bytes, as 8 hex digits.
+fn checksum<'a>(json: &str, tensors: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
+    let mut h = crc32fast::Hasher::new();
+    h.update(json.as_bytes());
+    for (name, data) in tensors {
+        h.update(name.as_bytes());
+        h.update(data);
+    }
+    format!("{:08x}", h.finalize())
+}
+
+/// Small models for other modules' tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+    use crate::nn::{Init, NetSpec};
+    use rand::SeedableRng;
+    use rand::rngs::Xoshiro256PlusPlus;
+
+    /// An untrained 64-8-10 model with the 8x8 digits' input convention.
+    pub fn tiny_digits_model() -> Model {
+        let spec = NetSpec {
+            sizes: vec![64, 8, 10],
+            activation: Activation::Tanh,
+            bias: true,
+            init: Init::Scaled,
+        };
+        let net = Mlp::new(&spec, &mut Xoshiro256PlusPlus::seed_from_u64(0)).unwrap();
+        let input = InputInfo {
+            height: 8,
+            width: 8,
+            pixel_max: 16.0,
+            preparation: Style::Optdigits,
+        };
+        let training = TrainingSummary {
+            dataset: "none".into(),
+            recipe: "standard".into(),
+            seed: 0,
+            epochs: 0,
+            train_size: 0,
+            test_size: 0,
+            test_accuracy: None,
+            dropout: 0.0,
+        };
+        Model::new(net, Normalizer::Scale { pixel_max: 16.0 }, input, training).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::digits;
+    use crate::experiment;
+    use crate::nn::{Init, NetSpec};
+    use crate::train::{Silent, TrainConfig};
+    use rand::SeedableRng;
+    use rand::rngs::Xoshiro256PlusPlus;
+
+    /// A briefly trained 64-16-10 model on the 8x8 digits.
+    fn trained() -> (Model, Dataset) {
+        let data = digits::load().unwrap();
+        let mut config = TrainConfig::standard();
+        config.hidden = vec![16];
+        config.epochs = 3;
+        let run = experiment::holdout(&config, &data, 0.25, &mut Silent).unwrap();
+        (Model::from_run(&run, &data).unwrap(), run.test)
+    }
+
+    /// A random net without biases (the blog recipe's kind).
+    fn blog_model() -> Model {
+        let spec = NetSpec {
+            sizes: vec![4, 3, 2],
+            activation: Activation::Tanh,
+            bias: false,
+            init: Init::UnitUniform,
+        };
+        let net = Mlp::new(&spec, &mut Xoshiro256PlusPlus::seed_from_u64(1)).unwrap();
+        let input = InputInfo {
+            height: 2,
+            width: 2,
+            pixel_max: 16.0,
+            preparation: Style::Optdigits,
+        };
+        let training = TrainingSummary {
+            dataset: "tiny".into(),
+            recipe: "blog".into(),
+            seed: 1,
+            epochs: 0,
+            train_size: 0,
+            test_size: 0,
+            test_accuracy: None,
+            dropout: 0.5,
+        };
+        let normalizer = Normalizer::BlogMeanVar {
+            mean: 4.5,
+            var: 36.25,
+        };
+        Model::new(net, normalizer, input, training).unwrap()
+    }
+
+    /// A safetensors file with the given metadata JSON and tensors.
+    fn file_with(json: &str, version: &str, tensors: &[(&str, Vec<usize>)]) -> Vec<u8> {
+        let data: Vec<Vec<u8>> = tensors
+            .iter()
+            .map(|(_, s)| vec![0u8; 4 * s.iter().product::<usize>()])
+            .collect();
+        let views: Vec<(String, TensorView)> = tensors
+            .iter()
+            .zip(&data)
+            .map(|((n, s), d)| {
+                (
+                    n.to_string(),
+                    TensorView::new(Dtype::F32, s.clone(), d).unwrap(),
+                )
+            })
+            .collect();
+        let meta = HashMap::from([
+            ("format".to_string(), FORMAT.to_string()),
+            ("format_version".to_string(), version.to_string()),
+            ("model".to_string(), json.to_string()),
+        ]);
+        safetensors::serialize(views, Some(meta)).unwrap()
+    }
+
+    fn load_err(bytes: &[u8]) -> String {
+        Model::from_bytes(bytes, "m.safetensors")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn a_loaded_model_predicts_bit_for_bit_what_the_saved_one_did() {
+        let (model, test) = trained();
+        let loaded = Model::from_bytes(&model.to_bytes("m").unwrap(), "m").unwrap();
+        assert_eq!(loaded, model);
+        let bits = |m: &Model| -> Vec<u32> {
+            crate::evaluate::probabilities(&m.net, &m.normalizer, &test)
+                .iter()
+                .map(|p| p.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(&loaded), bits(&model));
+        assert_eq!(loaded.meta.training.dataset, "digits");
+        assert_eq!(loaded.meta.training.epochs, 3);
+        assert_eq!(loaded.target(), Target::OPTDIGITS);
+    }
+
+    #[test]
+    fn layers_without_bias_have_no_bias_tensor() {
+        let model = blog_model();
+        let bytes = model.to_bytes("m").unwrap();
+        let names = SafeTensors::deserialize(&bytes).unwrap().names().len();
+        assert_eq!(names, 2);
+        assert_eq!(Model::from_bytes(&bytes, "m").unwrap(), model);
+    }
+
+    #[test]
+    fn weights_are_stored_inputs_by_outputs() {
+        let model = blog_model();
+        let bytes = model.to_bytes("m").unwrap();
+        let file = SafeTensors::deserialize(&bytes).unwrap();
+        let w = file.tensor("layers.0.weight").unwrap();
+        assert_eq!(w.shape(), [4, 3]);
+        assert_eq!(f32_values(w.data()), model.net.layers[0].weight);
+    }
+
+    #[test]
+    fn save_and_load_through_a_file() {
+        let dir = std::env::temp_dir().join(format!("digitnet-model-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.safetensors");
+        let model = blog_model();
+        model.save(&path).unwrap();
+        assert_eq!(Model::load(&path).unwrap(), model);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        let missing = Model::load(dir.join("none.safetensors")).unwrap_err();
+        assert!(missing.to_string().contains("none.safetensors"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn truncated_and_corrupted_files_are_refused() {
+        let bytes = blog_model().to_bytes("m").unwrap();
+        let err = load_err(&bytes[..bytes.len() - 5]);
+        assert!(
+            err.starts_with("m.safetensors: not a readable model file"),
+            "{err}"
+        );
+        assert!(err.contains("truncated"), "{err}");
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x10;
+        let err = load_err(&flipped);
+        assert!(err.contains("corrupt: its checksum"), "{err}");
+    }
+
+    #[test]
+    fn files_that_are_not_models_are_named_as_such() {
+        let err = load_err(b"label,pixel0\n3,0\n");
+        assert!(err.contains("not a readable model file"), "{err}");
+        let other = safetensors::serialize(
+            [("w", TensorView::new(Dtype::F32, vec![1], &[0; 4]).unwrap())],
+            None,
+        )
+        .unwrap();
+        let err = load_err(&other);
+        assert!(err.contains("not a digitnet model"), "{err}");
+    }
+
+    #[test]
+    fn a_newer_format_version_asks_for_an_upgrade() {
+        let json = serde_json::to_string(&blog_model().meta).unwrap();
+        let shapes = [
+            ("layers.0.weight", vec![4, 3]),
+            ("layers.1.weight", vec![3, 2]),
+        ];
+        assert!(Model::from_bytes(&file_with(&json, "1", &shapes), "m").is_ok());
+        let err = load_err(&file_with(&json, "2", &shapes));
+        assert!(err.contains("format version 2 is newer"), "{err}");
+        let err = load_err(&file_with(&json, "one", &shapes));
+        assert!(err.contains("invalid format version 'one'"), "{err}");
+    }
+
+    #[test]
+    fn tensors_that_disagree_with_the_metadata_are_refused() {
+        let json = serde_json::to_string(&blog_model().meta).unwrap();
+        let err = load_err(&file_with(
+            &json,
+            "1",
+            &[
+                ("layers.0.weight", vec![4, 5]),
+                ("layers.1.weight", vec![3, 2]),
+            ],
+        ));
+        assert!(
+            err.contains("tensor 'layers.0.weight' has shape [4, 5], but the metadata says [4, 3]"),
+            "{err}"
+        );
+        let err = load_err(&file_with(&json, "1", &[("layers.0.weight", vec![4, 3])]));
+        assert!(err.contains("tensor 'layers.1.weight' is missing"), "{err}");
+        let err = load_err(&file_with(
+            &json,
+            "1",
+            &[
+                ("layers.0.weight", vec![4, 3]),
+                ("layers.1.weight", vec![3, 2]),
+                ("layers.1.bias", vec![2]),
+            ],
+        ));
+        assert!(err.contains("unexpected tensor 'layers.1.bias'"), "{err}");
+        let mut meta = blog_model().meta;
+        meta.layers[1].inputs = 7;
+        let json = serde_json::to_string(&meta).unwrap();
+        let err = load_err(&file_with(&json, "1", &[]));
+        assert!(
+            err.contains("layer 0 gives 3 outputs, layer 1 takes 7"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_model_refuses_data_of_another_shape() {
+        let model = blog_model(); // 2x2 inputs
+        let data = digits::load().unwrap();
+        let err = model.check_dataset(&data).unwrap_err().to_string();
+        assert!(
+            err.contains("trained on 2x2 images, but the data set 'digits' has 8x8 images"),
+            "{err}"
+        );
+    }
+}
