@@ -74,6 +74,7 @@ pub mod experiment;
 pub mod linalg;
 pub mod metrics;
 pub mod model_file;
+pub mod model_report;
 pub mod nn;
 pub mod normalize;
 #[cfg(feature = "plot")]

@@ -111,6 +111,21 @@ impl Target {
         }
     }
 
+    /// The preparation for images of `height x width` with no other convention to
+    /// follow (an image folder): optdigits-style for 8x8, MNIST-style otherwise.
+    pub fn for_shape(height: usize, width: usize) -> Target {
+        let style = if (height, width) == (8, 8) {
+            Style::Optdigits
+        } else {
+            Style::Mnist
+        };
+        Target {
+            style,
+            height,
+            width,
+        }
+    }
+
     /// The largest value a prepared pixel takes: 255 (MNIST) or 16 (optdigits).
     pub fn pixel_max(&self) -> f32 {
         match self.style {
@@ -622,5 +637,7 @@ mod tests {
         assert_eq!(Target::for_input(8, 8, 16.0), Target::OPTDIGITS);
         assert_eq!(Target::for_input(28, 28, 255.0), Target::MNIST);
         assert_eq!(Target::MNIST.pixel_max(), 255.0);
+        assert_eq!(Target::for_shape(8, 8), Target::OPTDIGITS);
+        assert_eq!(Target::for_shape(16, 16).style, Style::Mnist);
     }
 }

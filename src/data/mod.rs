@@ -5,6 +5,8 @@
 //! [`crate::normalize`]), so one copy of the data serves every recipe.
 
 pub mod digits;
+#[cfg(feature = "images")]
+pub mod folder;
 mod split;
 
 pub use split::{Split, shuffle_split, stratified_folds};
