@@ -780,6 +780,17 @@ mod tests {
     }
 
     #[test]
+    fn an_8x8_model_refuses_28x28_images() {
+        let model = tests_support::tiny_digits_model();
+        let mnist_like = Dataset::new("m", vec![0.0; 784], vec![3], (28, 28), 255.0, 10).unwrap();
+        let err = model.check_dataset(&mnist_like).unwrap_err().to_string();
+        assert!(
+            err.contains("trained on 8x8 images, but the data set 'm' has 28x28 images"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_model_refuses_data_of_another_shape() {
         let model = blog_model(); // 2x2 inputs
         let data = digits::load().unwrap();

@@ -89,7 +89,7 @@ pub fn render_evaluation(model: &str, dataset: &str, images: usize, e: &Evaluati
             c.class, c.precision, c.recall, c.f1, c.support
         );
     }
-    let _ = writeln!(out, "\n{}", confusion_table(&e.confusion));
+    let _ = writeln!(out, "\n{}", confusion_table(&e.confusion, false));
     out
 }
 

@@ -189,7 +189,7 @@ impl Prepared {
 }
 
 /// A pixel counts as ink for the bounding box when its stretched value exceeds this.
-pub const INK_THRESHOLD: f32 = 0.15;
+pub const INK_THRESHOLD: f32 = 0.05;
 
 /// Pictures whose ink differs from the paper by less than this (of the full
 /// black-white range) are taken as blank.

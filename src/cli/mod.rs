@@ -1,9 +1,12 @@
 //! Command-line parsing and dispatch. One file per command; no maths here.
 
 mod color;
+mod eval;
+mod info;
 mod interrupt;
 #[cfg(feature = "plot")]
 mod plot;
+mod predict;
 mod progress;
 mod train;
 
@@ -33,6 +36,12 @@ struct Cli {
 enum Command {
     /// Train a network and print the report (the default command).
     Train(train::TrainArgs),
+    /// Score a saved model on a data set.
+    Eval(eval::EvalArgs),
+    /// Show what a saved model is and how it was trained.
+    Info(info::InfoArgs),
+    /// Read the digit in image files with a saved model.
+    Predict(predict::PredictArgs),
     /// Draw a picture: the digit grid, or (after a quick training run) the confusion
     /// heatmap, training curves, misclassified images or hidden-unit weights.
     #[cfg(feature = "plot")]
@@ -70,6 +79,9 @@ pub fn run() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Train(args)) => train::run(args),
+        Some(Command::Eval(args)) => eval::run(args),
+        Some(Command::Info(args)) => info::run(args),
+        Some(Command::Predict(args)) => predict::run(args),
         #[cfg(feature = "plot")]
         Some(Command::Plot(args)) => plot::run(args),
         None => train::run(cli.train),

@@ -70,6 +70,9 @@ pub struct TrainArgs {
     /// Run stratified K-fold cross-validation instead of one hold-out split.
     #[arg(long)]
     folds: Option<usize>,
+    /// Save the trained model to this file (safetensors; see `digitnet info`).
+    #[arg(long, value_name = "FILE", conflicts_with = "folds")]
+    save: Option<std::path::PathBuf>,
     /// Print exactly one JSON object on stdout instead of the text report.
     #[arg(long)]
     json: bool,
@@ -168,6 +171,9 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         if !args.quiet {
             eprintln!("wrote {} pictures into {}", written.len(), dir.display());
         }
+    }
+    if let Some(path) = &args.save {
+        digitnet::Model::from_run(&run, &data)?.save(path)?;
     }
     if let Some(code) = interrupt.exit_code() {
         eprintln!(

@@ -1,0 +1,82 @@
+//! `digitnet eval --model M --dataset D`: score a saved model on a data set.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Serialize;
+
+use digitnet::evaluate::Evaluation;
+use digitnet::{Model, data, model_report};
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A model file written by `digitnet train --save`.
+    #[arg(long)]
+    model: PathBuf,
+    /// Data set: `digits` (the embedded 8x8 set) or a folder with one sub-folder
+    /// of images per class (prepared as `predict` prepares a picture).
+    #[arg(long, default_value = "digits")]
+    dataset: String,
+    /// Print exactly one JSON object on stdout instead of the text report.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `--json` prints.
+#[derive(Serialize)]
+struct EvalOutput<'a> {
+    model: String,
+    dataset: &'a str,
+    images: usize,
+    #[serde(flatten)]
+    evaluation: &'a Evaluation,
+}
+
+/// Runs `digitnet eval`.
+pub fn run(args: EvalArgs) -> Result<ExitCode> {
+    let model = Model::load(&args.model)?;
+    let data = load_dataset(&args.dataset, &model)?;
+    let evaluation = model.evaluate(&data)?;
+    if data.name == model.meta.training.dataset {
+        eprintln!(
+            "note: the model was trained on part of '{}'; these scores include its training images",
+            data.name
+        );
+    }
+    let model_name = args.model.display().to_string();
+    if args.json {
+        let out = EvalOutput {
+            model: model_name,
+            dataset: &data.name,
+            images: data.len(),
+            evaluation: &evaluation,
+        };
+        println!("{}", serde_json::to_string(&out)?);
+    } else {
+        let text =
+            model_report::render_evaluation(&model_name, &data.name, data.len(), &evaluation);
+        print!("{text}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `digits`, or an image folder read at the model's input shape with its class names.
+fn load_dataset(name: &str, model: &Model) -> Result<data::Dataset> {
+    if name == "digits" {
+        return data::digits::load().context("loading the embedded digits");
+    }
+    let dir = Path::new(name);
+    if dir.is_dir() {
+        let shape = (model.meta.input.height, model.meta.input.width);
+        return Ok(data::folder::load_labelled(
+            dir,
+            shape,
+            &model.meta.classes,
+        )?);
+    }
+    Err(digitnet::Error::config(format!(
+        "unknown data set '{name}', which should be 'digits' or a folder with one sub-folder of images per class"
+    )))?
+}
