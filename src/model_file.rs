@@ -538,18 +538,16 @@ pub(crate) mod tests_support {
     use rand::SeedableRng;
     use rand::rngs::Xoshiro256PlusPlus;
 
-    /// An untrained 64-8-10 model with the 8x8 digits' input convention.
-    pub fn tiny_digits_model() -> Model {
-        let spec = NetSpec {
-            sizes: vec![64, 8, 10],
-            activation: Activation::Tanh,
-            bias: true,
-            init: Init::Scaled,
-        };
-        let net = Mlp::new(&spec, &mut Xoshiro256PlusPlus::seed_from_u64(0)).unwrap();
+    /// A random (untrained) model of `spec` on `height x width` images of 0..16.
+    pub fn random_model(
+        spec: &NetSpec,
+        (height, width): (usize, usize),
+        normalizer: Normalizer,
+    ) -> Model {
+        let net = Mlp::new(spec, &mut Xoshiro256PlusPlus::seed_from_u64(0)).unwrap();
         let input = InputInfo {
-            height: 8,
-            width: 8,
+            height,
+            width,
             pixel_max: 16.0,
             preparation: Style::Optdigits,
         };
@@ -563,7 +561,18 @@ pub(crate) mod tests_support {
             test_accuracy: None,
             dropout: 0.0,
         };
-        Model::new(net, Normalizer::Scale { pixel_max: 16.0 }, input, training).unwrap()
+        Model::new(net, normalizer, input, training).unwrap()
+    }
+
+    /// An untrained 64-8-10 model with the 8x8 digits' input convention.
+    pub fn tiny_digits_model() -> Model {
+        let spec = NetSpec {
+            sizes: vec![64, 8, 10],
+            activation: Activation::Tanh,
+            bias: true,
+            init: Init::Scaled,
+        };
+        random_model(&spec, (8, 8), Normalizer::Scale { pixel_max: 16.0 })
     }
 }
 
@@ -574,8 +583,6 @@ mod tests {
     use crate::experiment;
     use crate::nn::{Init, NetSpec};
     use crate::train::{Silent, TrainConfig};
-    use rand::SeedableRng;
-    use rand::rngs::Xoshiro256PlusPlus;
 
     /// A briefly trained 64-16-10 model on the 8x8 digits.
     fn trained() -> (Model, Dataset) {
@@ -595,28 +602,11 @@ mod tests {
             bias: false,
             init: Init::UnitUniform,
         };
-        let net = Mlp::new(&spec, &mut Xoshiro256PlusPlus::seed_from_u64(1)).unwrap();
-        let input = InputInfo {
-            height: 2,
-            width: 2,
-            pixel_max: 16.0,
-            preparation: Style::Optdigits,
-        };
-        let training = TrainingSummary {
-            dataset: "tiny".into(),
-            recipe: "blog".into(),
-            seed: 1,
-            epochs: 0,
-            train_size: 0,
-            test_size: 0,
-            test_accuracy: None,
-            dropout: 0.5,
-        };
         let normalizer = Normalizer::BlogMeanVar {
             mean: 4.5,
             var: 36.25,
         };
-        Model::new(net, normalizer, input, training).unwrap()
+        tests_support::random_model(&spec, (2, 2), normalizer)
     }
 
     /// A safetensors file with the given metadata JSON and tensors.

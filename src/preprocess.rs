@@ -99,22 +99,18 @@ impl Target {
     /// The preparation that matches a data set's images: block counts for values
     /// 0..16 (the 8x8 digits), MNIST-style for anything else.
     pub fn for_input(height: usize, width: usize, pixel_max: f32) -> Target {
-        let style = if pixel_max == 16.0 {
-            Style::Optdigits
-        } else {
-            Style::Mnist
-        };
-        Target {
-            style,
-            height,
-            width,
-        }
+        Target::counts_if(pixel_max == 16.0, height, width)
     }
 
     /// The preparation for images of `height x width` with no other convention to
     /// follow (an image folder): optdigits-style for 8x8, MNIST-style otherwise.
     pub fn for_shape(height: usize, width: usize) -> Target {
-        let style = if (height, width) == (8, 8) {
+        Target::counts_if((height, width) == (8, 8), height, width)
+    }
+
+    /// Optdigits-style when `counts`, MNIST-style otherwise.
+    fn counts_if(counts: bool, height: usize, width: usize) -> Target {
+        let style = if counts {
             Style::Optdigits
         } else {
             Style::Mnist

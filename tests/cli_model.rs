@@ -166,34 +166,24 @@ fn predict_json_and_min_confidence() {
     let p = entry["probability"].as_f64().unwrap();
     assert!(p < 1.0, "{p}");
 
-    let above = format!("{}", (p + 1.0) / 2.0);
-    let unsure = text(
-        &digitnet(&[
+    let with_min = |min: f64| {
+        let min = min.to_string();
+        let args = [
             "predict",
             "--model",
             &model_fixture(),
             &one,
             "--min-confidence",
-            &above,
-        ])
-        .stdout,
-    );
+            &min,
+        ];
+        text(&digitnet(&args).stdout)
+    };
+    let unsure = with_min((p + 1.0) / 2.0);
     assert!(
         unsure.starts_with(&format!("{one}: ?")) && unsure.contains("below the minimum confidence"),
         "{unsure}"
     );
-    let below = format!("{}", p / 2.0);
-    let sure = text(
-        &digitnet(&[
-            "predict",
-            "--model",
-            &model_fixture(),
-            &one,
-            "--min-confidence",
-            &below,
-        ])
-        .stdout,
-    );
+    let sure = with_min(p / 2.0);
     assert!(sure.starts_with(&format!("{one}: 1 (")), "{sure}");
 
     let out = digitnet(&[
