@@ -49,12 +49,30 @@ impl AtomicFile {
         &self.target
     }
 
-    /// Flushes to disk and renames the temporary file over the target.
+    /// Flushes to disk and renames the temporary file over the target. If either
+    /// fails, the temporary file is removed and the target left as it was.
     pub fn commit(mut self) -> Result<()> {
         let file = self.file.take().expect("an uncommitted file is open");
-        file.sync_all().map_err(|e| Error::io(&self.temp, e))?;
-        drop(file);
-        fs::rename(&self.temp, &self.target).map_err(|e| Error::io(&self.target, e))
+        let done = file
+            .sync_all()
+            .and_then(|()| fs::rename(&self.temp, &self.target));
+        if let Err(e) = done {
+            let _ = fs::remove_file(&self.temp);
+            return Err(Error::io(&self.target, e));
+        }
+        sync_folder(&self.target);
+        Ok(())
+    }
+}
+
+/// Flushes the folder entry too, so the rename itself survives a crash (best effort).
+fn sync_folder(path: &Path) {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if let Ok(dir) = File::open(folder) {
+        let _ = dir.sync_all();
     }
 }
 
@@ -106,6 +124,19 @@ mod tests {
         f.write_all(b"half").unwrap();
         drop(f);
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_failed_rename_keeps_the_target_and_removes_the_temporary_file() {
+        let dir = scratch("rename");
+        // The target is a non-empty folder: the data is written, the rename fails.
+        let target = dir.join("taken");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("keep"), b"x").unwrap();
+        let err = write(&target, b"data").unwrap_err().to_string();
+        assert!(err.contains("taken"), "{err}");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        assert_eq!(fs::read(target.join("keep")).unwrap(), b"x");
     }
 
     #[test]

@@ -66,7 +66,6 @@
 //! ```
 
 pub mod atomic;
-pub mod atomic_file;
 pub mod data;
 pub mod error;
 pub mod evaluate;

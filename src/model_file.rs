@@ -17,7 +17,7 @@
 //!
 //! Loading checks the format, the version, every tensor's dtype and shape
 //! against the metadata, and the checksum. Saving is atomic
-//! ([`crate::atomic_file`]): an existing model is never left half-written.
+//! ([`crate::atomic`]): an existing model is never left half-written.
 //!
 //! [safetensors]: https://huggingface.co/docs/safetensors
 
@@ -27,7 +27,7 @@ use std::path::Path;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use serde::{Deserialize, Serialize};
 
-use crate::atomic_file;
+use crate::atomic;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::experiment::RunSummary;
@@ -181,7 +181,7 @@ impl Model {
     /// Writes the model to `path` atomically.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        atomic_file::write(path, &self.to_bytes(&path.display().to_string())?)
+        atomic::write(path, &self.to_bytes(&path.display().to_string())?)
     }
 
     /// Reads and checks the model file at `path`.
