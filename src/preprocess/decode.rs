@@ -194,6 +194,32 @@ mod tests {
     }
 
     #[test]
+    fn every_promised_format_is_read() {
+        let img =
+            image::GrayImage::from_fn(16, 8, |x, _| image::Luma([if x < 8 { 0 } else { 255 }]));
+        let rgb = DynamicImage::from(img.clone()).to_rgb8();
+        for format in [
+            ImageFormat::Png,
+            ImageFormat::Jpeg,
+            ImageFormat::Bmp,
+            ImageFormat::Gif,
+            ImageFormat::Pnm,
+        ] {
+            let mut out = Cursor::new(Vec::new());
+            match format {
+                ImageFormat::Jpeg | ImageFormat::Bmp | ImageFormat::Gif => {
+                    rgb.write_to(&mut out, format)
+                }
+                _ => img.write_to(&mut out, format),
+            }
+            .unwrap();
+            let gray = decode(&out.into_inner(), "f").unwrap_or_else(|e| panic!("{format:?}: {e}"));
+            assert_eq!((gray.width, gray.height), (16, 8), "{format:?}");
+            assert!(gray.at(1, 4) < 0.1 && gray.at(14, 4) > 0.9, "{format:?}");
+        }
+    }
+
+    #[test]
     fn grey_levels_survive_decoding() {
         let mut img = image::GrayImage::new(3, 1);
         img.put_pixel(1, 0, image::Luma([51]));
