@@ -20,6 +20,7 @@
 //!   probability and the runners-up (or "no digit" with a reason).
 //! - `plot` (feature `plot`): the pictures of a run (digit grid, confusion heatmap,
 //!   curves, mistakes, weights) as PNG or SVG, drawn with an embedded font.
+//! - `serve` (feature `serve`): the drawing page and JSON API behind `digitnet serve`.
 //!
 //! ```
 //! use digitnet::{data, experiment, train};
@@ -81,6 +82,8 @@ pub mod plot;
 pub mod predict;
 pub mod preprocess;
 pub mod report;
+#[cfg(feature = "serve")]
+pub mod serve;
 mod simd;
 pub mod train;
 

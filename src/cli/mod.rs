@@ -8,6 +8,8 @@ mod interrupt;
 mod plot;
 mod predict;
 mod progress;
+#[cfg(feature = "serve")]
+mod serve;
 mod train;
 
 use std::process::ExitCode;
@@ -46,6 +48,9 @@ enum Command {
     /// heatmap, training curves, misclassified images or hidden-unit weights.
     #[cfg(feature = "plot")]
     Plot(plot::PlotArgs),
+    /// Serve a page to draw digits on, and a JSON API that reads them.
+    #[cfg(feature = "serve")]
+    Serve(serve::ServeArgs),
 }
 
 /// Exit code for a user's mistake in flags or settings (as clap uses).
@@ -84,6 +89,8 @@ pub fn run() -> ExitCode {
         Some(Command::Predict(args)) => predict::run(args),
         #[cfg(feature = "plot")]
         Some(Command::Plot(args)) => plot::run(args),
+        #[cfg(feature = "serve")]
+        Some(Command::Serve(args)) => serve::run(args),
         None => train::run(cli.train),
     };
     match result {

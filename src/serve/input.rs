@@ -1,0 +1,214 @@
+//! Reads the image a client sent to `POST /api/predict`: an image file (PNG,
+//! or JPEG, BMP, GIF), or JSON `{"width": W, "height": H, "pixels": [W*H grey
+//! values 0..255, row by row]}`.
+//!
+//! Everything is checked before memory is committed: the body is already capped
+//! (see [`super::MAX_BODY_BYTES`]); an image's dimensions are read from its header
+//! and refused above [`MAX_IMAGE_SIDE`] before any pixel is decoded. Decoding
+//! itself is [`crate::preprocess::decode`], the same as `digitnet predict`'s.
+
+use std::io::Cursor;
+
+use image::ImageReader;
+use serde::Deserialize;
+
+use super::error::ApiError;
+use crate::preprocess::{self, Gray};
+
+/// The widest or tallest image accepted, in pixels (either format). Smaller
+/// than what `predict` reads from disk: a server answers many clients at once.
+pub const MAX_IMAGE_SIDE: u32 = 4096;
+
+/// The two body formats the API understands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    Image,
+    Json,
+}
+
+/// The image types accepted as a body.
+const IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/bmp", "image/gif"];
+
+impl BodyKind {
+    /// The kind named by a `Content-Type` header value (parameters such as
+    /// `; charset=utf-8` ignored), or a 415 that says what is accepted.
+    pub fn from_content_type(value: Option<&str>) -> Result<Self, ApiError> {
+        let essence = value
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase());
+        match essence.as_deref() {
+            Some("application/json") => Ok(BodyKind::Json),
+            Some(t) if IMAGE_TYPES.contains(&t) => Ok(BodyKind::Image),
+            other => Err(ApiError::unsupported_type(format!(
+                "unsupported content type {}: send image/png (or image/jpeg, image/bmp, image/gif) \
+                 or application/json ({{\"width\":W,\"height\":H,\"pixels\":[W*H values 0..255]}})",
+                other.map_or("(none)".to_string(), |t| format!("'{t}'"))
+            ))),
+        }
+    }
+}
+
+/// Decodes `body` as `kind` into a grey picture.
+pub fn read_image(kind: BodyKind, body: &[u8]) -> Result<Gray, ApiError> {
+    match kind {
+        BodyKind::Image => decode_image(body),
+        BodyKind::Json => pixels_from_json(body),
+    }
+}
+
+/// Decodes an image file, refusing it from its header when a side exceeds
+/// [`MAX_IMAGE_SIDE`] (413); anything unreadable is a 400.
+pub fn decode_image(body: &[u8]) -> Result<Gray, ApiError> {
+    let header = ImageReader::new(Cursor::new(body))
+        .with_guessed_format()
+        .map_err(|e| ApiError::bad_request(format!("cannot read the image: {e}")))?;
+    let (width, height) = header
+        .into_dimensions()
+        .map_err(|e| ApiError::bad_request(format!("not a readable image: {e}")))?;
+    check_side(width, height)?;
+    preprocess::decode(body, "the uploaded image").map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// The JSON body: grey values row by row, 0 black to 255 white.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PixelsBody {
+    width: u32,
+    height: u32,
+    pixels: Vec<f32>,
+}
+
+/// Parses the JSON body into a grey picture, checking shape and values.
+pub fn pixels_from_json(body: &[u8]) -> Result<Gray, ApiError> {
+    let parsed: PixelsBody = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "malformed JSON body ({e}); expected {{\"width\":W,\"height\":H,\"pixels\":[W*H values 0..255]}}"
+        ))
+    })?;
+    let PixelsBody {
+        width,
+        height,
+        pixels,
+    } = parsed;
+    if width == 0 || height == 0 {
+        return Err(ApiError::unprocessable(format!(
+            "width and height must be at least 1, got {width}x{height}"
+        )));
+    }
+    check_side(width, height)?;
+    let expected = width as usize * height as usize;
+    if pixels.len() != expected {
+        return Err(ApiError::unprocessable(format!(
+            "pixels: expected {expected} values for {width}x{height}, got {}",
+            pixels.len()
+        )));
+    }
+    if let Some(i) = pixels.iter().position(|v| !(0.0..=255.0).contains(v)) {
+        return Err(ApiError::unprocessable(format!(
+            "pixels[{i}] is {}, which should be a grey value from 0 to 255",
+            pixels[i]
+        )));
+    }
+    Ok(Gray {
+        width: width as usize,
+        height: height as usize,
+        pixels: pixels.iter().map(|v| v / 255.0).collect(),
+    })
+}
+
+/// 413 when either side exceeds [`MAX_IMAGE_SIDE`].
+fn check_side(width: u32, height: u32) -> Result<(), ApiError> {
+    if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE {
+        return Err(ApiError::too_large(format!(
+            "the image is {width}x{height} pixels; the limit is {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+    use image::{GrayImage, ImageFormat};
+
+    fn png_bytes(img: &GrayImage) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(
+            BodyKind::from_content_type(Some("image/png")),
+            Ok(BodyKind::Image)
+        );
+        assert_eq!(
+            BodyKind::from_content_type(Some("image/jpeg")),
+            Ok(BodyKind::Image)
+        );
+        assert_eq!(
+            BodyKind::from_content_type(Some("Application/JSON; charset=utf-8")),
+            Ok(BodyKind::Json)
+        );
+        let err = BodyKind::from_content_type(Some("text/plain")).unwrap_err();
+        assert_eq!(err.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(err.message.contains("'text/plain'"), "{}", err.message);
+        let err = BodyKind::from_content_type(None).unwrap_err();
+        assert!(err.message.contains("(none)"), "{}", err.message);
+    }
+
+    #[test]
+    fn json_pixels_become_a_grey_image() {
+        let img = pixels_from_json(br#"{"width":2,"height":1,"pixels":[0,255]}"#).unwrap();
+        assert_eq!((img.width, img.height), (2, 1));
+        assert_eq!(img.pixels, [0.0, 1.0]);
+    }
+
+    #[test]
+    fn json_errors_name_the_problem() {
+        let status = |body: &[u8]| pixels_from_json(body).unwrap_err().status;
+        assert_eq!(status(b"{not json"), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            status(br#"{"width":2,"height":1}"#),
+            StatusCode::BAD_REQUEST
+        );
+        let err = pixels_from_json(br#"{"width":2,"height":2,"pixels":[1,2,3]}"#).unwrap_err();
+        assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err.message.contains("expected 4 values"), "{}", err.message);
+        let err = pixels_from_json(br#"{"width":1,"height":1,"pixels":[300]}"#).unwrap_err();
+        assert!(err.message.contains("pixels[0] is 300"), "{}", err.message);
+        assert_eq!(
+            status(br#"{"width":0,"height":1,"pixels":[]}"#),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            status(br#"{"width":5000,"height":1,"pixels":[]}"#),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+    }
+
+    #[test]
+    fn png_round_trips() {
+        let img = GrayImage::from_fn(3, 2, |x, y| image::Luma([(x * 100 + y * 51) as u8]));
+        let decoded = decode_image(&png_bytes(&img)).unwrap();
+        assert_eq!((decoded.width, decoded.height), (3, 2));
+        let expected: Vec<f32> = img.as_raw().iter().map(|&v| f32::from(v) / 255.0).collect();
+        assert_eq!(decoded.pixels, expected);
+    }
+
+    #[test]
+    fn sides_over_the_limit_are_too_large() {
+        assert!(check_side(MAX_IMAGE_SIDE, MAX_IMAGE_SIDE).is_ok());
+        let err = check_side(MAX_IMAGE_SIDE + 1, 1).unwrap_err();
+        assert_eq!(err.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(err.message.contains("4097x1"), "{}", err.message);
+    }
+
+    #[test]
+    fn garbage_is_not_a_png() {
+        let err = decode_image(b"hello").unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+    }
+}

@@ -1,0 +1,326 @@
+// digitnet's drawing page: capture strokes, ask /api/predict while drawing, show the answer.
+//
+// The drawing is kept as a list of strokes (so Undo can drop the last one) and
+// redrawn from them; the canvas is sent as a PNG (scaled down), the same image path as
+// `digitnet predict`. The result panel's data-state attribute says where it is
+// ("empty", "pending", "done", "error"), for people's styles and for the browser test.
+(() => {
+  'use strict';
+
+  const pad = document.getElementById('pad');
+  const ctx = pad.getContext('2d');
+  const result = document.getElementById('result');
+  const digitEl = document.getElementById('digit');
+  const confidenceEl = document.getElementById('confidence');
+  const unsureEl = document.getElementById('unsure');
+  const errorEl = document.getElementById('error');
+  const barsEl = document.getElementById('bars');
+  const seen = document.getElementById('seen');
+  const seenSize = document.getElementById('seen-size');
+  const undoButton = document.getElementById('undo');
+  const clearButton = document.getElementById('clear');
+
+  // Pen width as a fraction of the pad's side, per model input side, so that a digit
+  // drawn over most of the pad has the stroke weight of the training images: the 8x8
+  // digits' strokes are about a quarter of the digit's height (two of eight blocks),
+  // MNIST's about 3 of its 20 pixels.
+  const PEN_FRACTION = { 8: 0.12, 28: 0.09 };
+  const DEFAULT_PEN_FRACTION = 0.09;
+  // While drawing, ask at most this often (ms); lifting the pen asks at once.
+  const LIVE_INTERVAL_MS = 150;
+  // The drawing is sent at this side (pixels), smoothed down from the pad: still
+  // several times the 28x28 or 32x32 box the preparation makes, at a fifth of the
+  // pixels to decode on the server.
+  const SEND_SIDE = 224;
+  const sendCanvas = document.createElement('canvas');
+  sendCanvas.width = SEND_SIDE;
+  sendCanvas.height = SEND_SIDE;
+  const sendCtx = sendCanvas.getContext('2d');
+  sendCtx.imageSmoothingEnabled = true;
+  sendCtx.imageSmoothingQuality = 'high';
+
+  const strokes = [];           // each: { width, points: [[x, y], ...] } in canvas pixels
+  let current = null;           // the stroke being drawn
+  let penWidth = pad.width * DEFAULT_PEN_FRACTION;
+  let liveTimer = null;
+  let inFlight = false;         // one request at a time...
+  let dirty = false;            // ...and one more after it if the drawing changed meanwhile
+  let generation = 0;           // bumped by Clear so late answers are dropped
+
+  // ---- drawing -------------------------------------------------------------
+
+  function clearCanvas() {
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, pad.width, pad.height);
+  }
+
+  // A smooth stroke: quadratic curves through the midpoints of successive points.
+  function drawStroke(stroke) {
+    const pts = stroke.points;
+    ctx.strokeStyle = '#111111';
+    ctx.fillStyle = '#111111';
+    ctx.lineWidth = stroke.width;
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    if (pts.length === 1) {
+      ctx.beginPath();
+      ctx.arc(pts[0][0], pts[0][1], stroke.width / 2, 0, 2 * Math.PI);
+      ctx.fill();
+      return;
+    }
+    ctx.beginPath();
+    ctx.moveTo(pts[0][0], pts[0][1]);
+    for (let i = 1; i < pts.length - 1; i++) {
+      const mx = (pts[i][0] + pts[i + 1][0]) / 2;
+      const my = (pts[i][1] + pts[i + 1][1]) / 2;
+      ctx.quadraticCurveTo(pts[i][0], pts[i][1], mx, my);
+    }
+    const last = pts[pts.length - 1];
+    ctx.lineTo(last[0], last[1]);
+    ctx.stroke();
+  }
+
+  let frameRequested = false;
+  function redraw() {
+    if (frameRequested) return;
+    frameRequested = true;
+    requestAnimationFrame(() => {
+      frameRequested = false;
+      redrawNow();
+    });
+  }
+
+  function redrawNow() {
+    clearCanvas();
+    strokes.forEach(drawStroke);
+    document.body.classList.toggle('has-ink', strokes.length > 0);
+    undoButton.disabled = strokes.length === 0;
+  }
+
+  function canvasPoint(event) {
+    const r = pad.getBoundingClientRect();
+    return [
+      (event.clientX - r.left) * (pad.width / r.width),
+      (event.clientY - r.top) * (pad.height / r.height),
+    ];
+  }
+
+  pad.addEventListener('pointerdown', (event) => {
+    if (event.pointerType === 'mouse' && event.button !== 0) return;
+    event.preventDefault();
+    pad.setPointerCapture(event.pointerId);
+    current = { width: penWidth, points: [canvasPoint(event)] };
+    strokes.push(current);
+    redraw();
+    askSoon();
+  });
+
+  pad.addEventListener('pointermove', (event) => {
+    if (!current) return;
+    event.preventDefault();
+    const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
+    (events.length ? events : [event]).forEach((e) => current.points.push(canvasPoint(e)));
+    redraw();
+    askSoon();
+  });
+
+  function endStroke() {
+    if (!current) return;
+    current = null;
+    redrawNow();
+    askNow();
+  }
+  pad.addEventListener('pointerup', endStroke);
+  pad.addEventListener('pointercancel', endStroke);
+  pad.addEventListener('lostpointercapture', endStroke);
+
+  // ---- commands ------------------------------------------------------------
+
+  function clearDrawing() {
+    strokes.length = 0;
+    current = null;
+    generation++;
+    dirty = false;
+    clearTimeout(liveTimer);
+    liveTimer = null;
+    redrawNow();
+    showEmpty();
+  }
+
+  function undo() {
+    if (!strokes.length) return;
+    strokes.pop();
+    current = null;
+    redrawNow();
+    if (strokes.length) askNow(); else clearDrawing();
+  }
+
+  clearButton.addEventListener('click', clearDrawing);
+  undoButton.addEventListener('click', undo);
+
+  document.addEventListener('keydown', (event) => {
+    const key = event.key;
+    if ((event.ctrlKey || event.metaKey) && !event.shiftKey && (key === 'z' || key === 'Z')) {
+      event.preventDefault();
+      undo();
+    } else if ((key === 'Escape' || key === 'Delete') && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      clearDrawing();
+    }
+  });
+
+  // ---- asking the server ---------------------------------------------------
+
+  // While drawing: at most one request per LIVE_INTERVAL_MS.
+  function askSoon() {
+    if (liveTimer !== null) return;
+    liveTimer = setTimeout(() => {
+      liveTimer = null;
+      askNow();
+    }, LIVE_INTERVAL_MS);
+  }
+
+  async function askNow() {
+    clearTimeout(liveTimer);
+    liveTimer = null;
+    if (!strokes.length) return;
+    if (inFlight) {
+      dirty = true;
+      return;
+    }
+    inFlight = true;
+    dirty = false;
+    const myGeneration = generation;
+    result.dataset.state = 'pending';
+    redrawNow(); // the PNG must hold every point drawn so far
+    try {
+      sendCtx.drawImage(pad, 0, 0, SEND_SIDE, SEND_SIDE);
+      const png = await new Promise((resolve) => sendCanvas.toBlob(resolve, 'image/png'));
+      const response = await fetch('/api/predict', {
+        method: 'POST',
+        headers: { 'Content-Type': 'image/png' },
+        body: png,
+      });
+      const body = await response.json();
+      if (myGeneration !== generation) return;
+      if (!response.ok) throw new Error(body.error || response.statusText);
+      showPrediction(body);
+    } catch (err) {
+      if (myGeneration === generation) showError(err.message || String(err));
+    } finally {
+      inFlight = false;
+      if (dirty && strokes.length) askNow();
+    }
+  }
+
+  // ---- showing the answer --------------------------------------------------
+
+  const bars = [];
+  for (let d = 0; d < 10; d++) {
+    const li = document.createElement('li');
+    li.innerHTML = `<span class="label">${d}</span><span class="track"><span class="fill"></span></span><span class="pct">0%</span>`;
+    barsEl.appendChild(li);
+    bars.push({ li, fill: li.querySelector('.fill'), pct: li.querySelector('.pct') });
+  }
+
+  function setBars(probabilities, best) {
+    bars.forEach((bar, d) => {
+      const p = probabilities ? probabilities[d] : 0;
+      bar.fill.style.width = `${(p * 100).toFixed(1)}%`;
+      bar.pct.textContent = `${(p * 100).toFixed(p >= 0.995 || p < 0.005 ? 0 : 1)}%`;
+      bar.li.classList.toggle('best', d === best);
+      bar.li.setAttribute('aria-label', `${d}: ${(p * 100).toFixed(0)} percent`);
+    });
+  }
+
+  function showPrediction(body) {
+    const pending = dirty || current !== null;
+    result.dataset.state = pending ? 'pending' : 'done';
+    result.classList.toggle('is-unsure', body.uncertain);
+    errorEl.hidden = true;
+    unsureEl.hidden = !body.uncertain;
+    if (body.digit === null) {
+      // No ink the server could find (a dot too faint, say): no digit to show.
+      digitEl.textContent = '?';
+      confidenceEl.textContent = body.reason || 'No digit found';
+      setBars(null, -1);
+      return;
+    }
+    digitEl.textContent = String(body.digit);
+    result.dataset.confidence = String(body.confidence);
+    confidenceEl.textContent = `${(body.confidence * 100).toFixed(1)}% sure`;
+    setBars(body.probabilities, body.digit);
+    showInput(body.input, body.input_width, body.input_height, body.input_max);
+  }
+
+  function showEmpty() {
+    result.dataset.state = 'empty';
+    result.classList.remove('is-unsure');
+    digitEl.textContent = '?';
+    confidenceEl.textContent = 'Waiting for a drawing';
+    unsureEl.hidden = true;
+    errorEl.hidden = true;
+    setBars(null, -1);
+    const sctx = seen.getContext('2d');
+    sctx.fillStyle = '#ffffff';
+    sctx.fillRect(0, 0, seen.width, seen.height);
+  }
+
+  function showError(message) {
+    result.dataset.state = 'error';
+    errorEl.hidden = false;
+    errorEl.textContent = `The server could not read this: ${message}`;
+  }
+
+  // The prepared input, dark ink on white like the pad, one canvas pixel per input pixel.
+  function showInput(values, width, height, max) {
+    if (!values || !width || !height) return;
+    seen.width = width;
+    seen.height = height;
+    const sctx = seen.getContext('2d');
+    const image = sctx.createImageData(width, height);
+    for (let i = 0; i < width * height; i++) {
+      const ink = Math.min(1, Math.max(0, values[i] / max));
+      const v = Math.round(255 * (1 - ink));
+      image.data[4 * i] = v;
+      image.data[4 * i + 1] = v;
+      image.data[4 * i + 2] = Math.round(255 - ink * 175); // a faint indigo cast
+      image.data[4 * i + 3] = 255;
+    }
+    sctx.putImageData(image, 0, 0);
+    seenSize.textContent = `${width}x${height} pixels`;
+  }
+
+  // ---- the model -----------------------------------------------------------
+
+  async function loadModel() {
+    try {
+      const response = await fetch('/api/model');
+      const model = await response.json();
+      const input = model.input || {};
+      penWidth = pad.width * (PEN_FRACTION[input.width] || DEFAULT_PEN_FRACTION);
+      seenSize.textContent = `${input.width}x${input.height} pixels`;
+      document.getElementById('model-info').textContent = describeModel(model);
+    } catch (err) {
+      document.getElementById('model-info').textContent = `Could not load the model's description: ${err.message}`;
+    }
+  }
+
+  function describeModel(model) {
+    const parts = [];
+    const training = model.training || {};
+    const input = model.input || {};
+    const hidden = (model.layers || []).slice(0, -1).map((l) => l.activation);
+    if (model.sizes) parts.push(`a ${model.sizes.join('-')} network`);
+    if (hidden.length) parts.push(`${[...new Set(hidden)].join('/')} hidden units`);
+    if (training.dataset) parts.push(`trained on ${training.dataset} (${input.width}x${input.height})`);
+    if (typeof training.test_accuracy === 'number') {
+      parts.push(`${(training.test_accuracy * 100).toFixed(1)}% test accuracy`);
+    }
+    return `Model: ${parts.join(', ')}.`;
+  }
+
+  redrawNow();
+  showEmpty();
+  loadModel();
+})();
