@@ -2,9 +2,11 @@
 //!
 //! Starts the binary on an ephemeral loopback port and runs
 //! `tests/browser/draw.mjs` (Node + playwright-core driving Debian's
-//! `/usr/bin/chromium`): it draws known digits with the mouse, checks the page
-//! reads each one, tries Undo, the keyboard and Clear, and saves screenshots in
-//! `target/tmp/serve-browser/`.
+//! `/usr/bin/chromium`): it draws all ten digits with the mouse and checks the
+//! page reads each one, with the default 8x8 model and with the 28x28 MNIST
+//! fixture model; tries Undo, the keyboard and Clear; checks "not sure" with a
+//! server that is never sure enough; and saves screenshots in
+//! `target/tmp/serve-browser/` (the MNIST run's in `mnist/`).
 //!
 //! `.ci/run` installs Chromium and the script's npm package. Elsewhere, a missing
 //! Chromium skips this test with a loud message, except under `CI=true`, where
@@ -71,19 +73,30 @@ fn drawn_digits_are_read_and_clear_resets_the_page() {
     ensure_playwright();
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-browser");
     std::fs::create_dir_all(&out_dir).unwrap();
-    for old in SHOTS.iter().chain(["page-unsure.png"].iter()) {
-        let _ = std::fs::remove_file(out_dir.join(old));
-    }
+    let _ = std::fs::remove_file(out_dir.join("page-unsure.png"));
 
-    let server = ServeProcess::start(&[]);
-    let summary = run_script(&server, &out_dir, "full", &[]);
-    for d in 0..10 {
-        assert_eq!(summary["read"][d.to_string()], d.to_string(), "{summary}");
+    // The default model (8x8, trained at start-up), then the MNIST fixture (28x28).
+    let mnist =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mnist-784-128-10.safetensors");
+    let mnist_dir = out_dir.join("mnist");
+    for (args, dir) in [
+        (vec![], out_dir.clone()),
+        (vec!["--model", mnist.to_str().unwrap()], mnist_dir),
+    ] {
+        std::fs::create_dir_all(&dir).unwrap();
+        for shot in SHOTS {
+            let _ = std::fs::remove_file(dir.join(shot));
+        }
+        let server = ServeProcess::start(&args);
+        let summary = run_script(&server, &dir, "full", &[]);
+        for d in 0..10 {
+            assert_eq!(summary["read"][d.to_string()], d.to_string(), "{summary}");
+        }
+        for shot in SHOTS {
+            assert_is_screenshot(&dir.join(shot));
+        }
+        drop(server);
     }
-    for shot in SHOTS {
-        assert_is_screenshot(&out_dir.join(shot));
-    }
-    drop(server);
 
     // A server that is never sure enough: the page must say "not sure".
     let server = ServeProcess::start(&["--min-confidence", "1"]);
