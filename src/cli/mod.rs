@@ -76,6 +76,17 @@ fn usage_error(err: clap::Error) -> ExitCode {
     ExitCode::from(EXIT_USAGE)
 }
 
+/// Checks a `--min-confidence` value (`predict`, `serve`): a probability from 0 to 1.
+fn check_min_confidence(p: f32) -> Result<(), digitnet::Error> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(())
+    } else {
+        Err(digitnet::Error::config(format!(
+            "invalid --min-confidence {p}, which should be a probability from 0 to 1, e.g. 0.6"
+        )))
+    }
+}
+
 /// Parses the command line, runs the command and turns errors into messages and exit codes.
 pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -51,12 +51,7 @@ struct Entry {
 /// Runs `digitnet predict`. Every picture is tried; unreadable ones are reported
 /// on stderr and make the exit code non-zero.
 pub fn run(args: PredictArgs) -> Result<ExitCode> {
-    if !(0.0..=1.0).contains(&args.min_confidence) {
-        Err(digitnet::Error::config(format!(
-            "invalid --min-confidence {}, which should be a probability from 0 to 1, e.g. 0.8",
-            args.min_confidence
-        )))?;
-    }
+    super::check_min_confidence(args.min_confidence)?;
     let model = Model::load(&args.model)?;
     let mut entries = Vec::new();
     let mut failed = false;

@@ -29,12 +29,7 @@ pub struct ServeArgs {
 
 /// Runs `digitnet serve` until Ctrl-C or SIGTERM.
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
-    if !(0.0..=1.0).contains(&args.min_confidence) {
-        Err(digitnet::Error::config(format!(
-            "invalid --min-confidence {}, which should be a probability from 0 to 1, e.g. 0.6",
-            args.min_confidence
-        )))?;
-    }
+    super::check_min_confidence(args.min_confidence)?;
     let classifier = load_classifier(&args)?;
     serve::run(args.addr, Arc::new(classifier), |url| {
         println!("digitnet is serving the drawing page on {url}");
