@@ -18,7 +18,7 @@ if [ "${1:-}" = "--model" ]; then
 fi
 connections="${1:-64}"
 seconds="${2:-10}"
-threads=2
+threads=$(( connections < 2 ? connections : 2 ))
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 2; }
 cargo build --release --quiet
