@@ -28,6 +28,7 @@
 //! ```
 
 pub mod atomic;
+pub mod augment;
 pub mod data;
 pub mod error;
 pub mod evaluate;

@@ -32,7 +32,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Train a network and print the report (the default command).
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Draw a picture: the digit grid, or (after a quick training run) the confusion
     /// heatmap, training curves, misclassified images or hidden-unit weights.
     #[cfg(feature = "plot")]
@@ -69,7 +69,7 @@ pub fn run() -> ExitCode {
         Err(err) => return usage_error(err),
     };
     let result = match cli.command {
-        Some(Command::Train(args)) => train::run(args),
+        Some(Command::Train(args)) => train::run(*args),
         #[cfg(feature = "plot")]
         Some(Command::Plot(args)) => plot::run(args),
         None => train::run(cli.train),
