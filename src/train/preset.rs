@@ -10,7 +10,7 @@ impl TrainConfig {
     /// The standard recipe for MNIST-sized data (28x28, tens of thousands of images):
     /// 784-800-10, still one hidden layer. On MNIST's test set it scores 98.58%,
     /// 98.59% and 98.59% for seeds 0, 1 and 2, in 24 epochs of about 2.2 CPU-seconds
-    /// each (52 s of training on a busy 2-core machine). The choices, and why:
+    /// each (36 s of training on two idle cores). The choices, and why:
     ///
     /// - **800 hidden units**: the width of Simard et al. (2003), whose 1.6% error is
     ///   the target; cost grows linearly with width, accuracy barely beyond this.
