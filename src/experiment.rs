@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use crate::data::{Dataset, shuffle_split, stratified_folds};
+use crate::augment::Augment;
+use crate::data::{Dataset, Loaded, shuffle_split, stratified_folds};
 use crate::error::{Error, Result};
 use crate::evaluate::{Evaluation, evaluate};
 use crate::metrics::Confusion;
@@ -17,6 +18,9 @@ pub struct RunSummary {
     pub hidden: Vec<usize>,
     pub activation: String,
     pub dropout: f32,
+    pub input_dropout: f32,
+    /// The random distortions of training batches, if any.
+    pub augment: Option<Augment>,
     pub train_size: usize,
     pub test_size: usize,
     pub epochs_run: usize,
@@ -61,6 +65,36 @@ pub fn holdout(
     Ok(finish(config, data, split.train.len(), trained, test))
 }
 
+/// Runs one experiment on loaded data: a seeded hold-out of `test_fraction` for a
+/// single data set, or the official split of a `(train, test)` pair.
+pub fn run(
+    config: &TrainConfig,
+    data: &Loaded,
+    test_fraction: f64,
+    monitor: &mut impl Monitor,
+) -> Result<Run> {
+    match data {
+        Loaded::One(data) => holdout(config, data, test_fraction, monitor),
+        Loaded::Pair { train, test } => fixed_split(config, train, test.clone(), monitor),
+    }
+}
+
+/// Cross-validation on loaded data: a pair is refused, since its test part is fixed.
+pub fn cross_validate_loaded(
+    config: &TrainConfig,
+    data: &Loaded,
+    k: usize,
+    monitor: &mut impl Monitor,
+) -> Result<CrossValidation> {
+    match data {
+        Loaded::One(data) => cross_validate(config, data, k, monitor),
+        Loaded::Pair { train, .. } => Err(Error::config(format!(
+            "--folds needs a single data set to fold, but {} comes with its own test set; leave --folds out",
+            train.name
+        ))),
+    }
+}
+
 /// Trains on all of `train_set` and scores `test_set` (official splits such as MNIST's).
 pub fn fixed_split(
     config: &TrainConfig,
@@ -101,6 +135,8 @@ fn finish(
         hidden: config.hidden.clone(),
         activation: config.activation.to_string(),
         dropout: config.dropout,
+        input_dropout: config.input_dropout,
+        augment: config.augment,
         train_size,
         test_size: test.len(),
         epochs_run: trained.epochs_run(),

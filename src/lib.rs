@@ -67,6 +67,7 @@
 //! ```
 
 pub mod atomic;
+pub mod augment;
 pub mod data;
 pub mod error;
 pub mod evaluate;

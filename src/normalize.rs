@@ -7,6 +7,43 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 
+/// Which normalisation the `standard` recipe fits on its training rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Normalization {
+    /// Per-feature `(x - mean) / std` ([`Normalizer::Standardize`]): best for the
+    /// 8x8 digits, whose few coarse features differ widely in spread.
+    Standardize,
+    /// `x / pixel_max` into 0..1 ([`Normalizer::Scale`]): the MNIST convention; it
+    /// keeps the background exactly 0, so shifted or distorted images stay valid.
+    Scale,
+}
+
+impl Normalization {
+    /// Fits this normalisation on `rows` of `data`.
+    pub fn fit(self, data: &Dataset, rows: &[usize]) -> Normalizer {
+        match self {
+            Normalization::Standardize => Normalizer::fit_standardize(data, rows),
+            Normalization::Scale => Normalizer::Scale {
+                pixel_max: data.pixel_max,
+            },
+        }
+    }
+}
+
+impl std::str::FromStr for Normalization {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "standardize" => Ok(Normalization::Standardize),
+            "scale" => Ok(Normalization::Scale),
+            _ => Err(format!(
+                "unknown normalisation '{s}', which should be 'standardize' or 'scale'"
+            )),
+        }
+    }
+}
+
 /// How inputs are mapped before they reach the network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -126,6 +163,17 @@ mod tests {
         let mut out = [0.0; 2];
         n.apply(&[0.0, 4.0], &mut out);
         assert!((out[0] - (-2.5 / 2.75)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn scale_maps_the_source_range_to_unit() {
+        let n = Normalization::Scale.fit(&tiny(), &[0]);
+        assert_eq!(n, Normalizer::Scale { pixel_max: 16.0 });
+        let mut out = [0.0; 2];
+        n.apply(&[0.0, 4.0], &mut out);
+        assert_eq!(out, [0.0, 0.25]);
+        assert_eq!("scale".parse::<Normalization>(), Ok(Normalization::Scale));
+        assert!("minmax".parse::<Normalization>().is_err());
     }
 
     #[test]

@@ -16,9 +16,14 @@ pub fn render(s: &RunSummary) -> String {
 pub fn render_colored(s: &RunSummary, color: bool) -> String {
     let mut out = String::new();
     let shape: Vec<String> = s.hidden.iter().map(usize::to_string).collect();
+    let augmented = if s.augment.is_some() {
+        ", augmented"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
-        "digitnet: {} data, {} recipe, hidden {} ({}), dropout {}, seed {}",
+        "digitnet: {} data, {} recipe, hidden {} ({}), dropout {}, seed {}{augmented}",
         s.dataset,
         s.recipe,
         shape.join(","),

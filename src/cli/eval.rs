@@ -1,9 +1,9 @@
 //! `digitnet eval --model M --dataset D`: score a saved model on a data set.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
@@ -64,11 +64,9 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
 
 /// `digits`, or an image folder read at the model's input shape with its class names.
 fn load_dataset(name: &str, model: &Model) -> Result<data::Dataset> {
-    if name == "digits" {
-        return data::digits::load().context("loading the embedded digits");
-    }
-    let dir = Path::new(name);
-    if dir.is_dir() {
+    let source = data::DataSource::parse(name)?;
+    if let data::DataSource::ImageFolder(dir) = &source {
+        // Read a folder at the model's own shape, with its class names.
         let shape = (model.meta.input.height, model.meta.input.width);
         return Ok(data::folder::load_labelled(
             dir,
@@ -76,7 +74,9 @@ fn load_dataset(name: &str, model: &Model) -> Result<data::Dataset> {
             &model.meta.classes,
         )?);
     }
-    Err(digitnet::Error::config(format!(
-        "unknown data set '{name}', which should be 'digits' or a folder with one sub-folder of images per class"
-    )))?
+    Ok(match source.load(&data::LoadOptions::default())? {
+        data::Loaded::One(data) => data,
+        // An official pair (MNIST, an IDX folder): score its test part.
+        data::Loaded::Pair { test, .. } => test,
+    })
 }

@@ -37,7 +37,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Train a network and print the report (the default command).
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Score a saved model on a data set.
     Eval(eval::EvalArgs),
     /// Show what a saved model is and how it was trained.
@@ -94,7 +94,7 @@ pub fn run() -> ExitCode {
         Err(err) => return usage_error(err),
     };
     let result = match cli.command {
-        Some(Command::Train(args)) => train::run(args),
+        Some(Command::Train(args)) => train::run(*args),
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Predict(args)) => predict::run(args),

@@ -6,8 +6,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use digitnet::data::csv::LabelColumn;
+use digitnet::data::source::{IdxFiles, parse_shape};
+use digitnet::data::{self as data, DataSource, LoadOptions, Loaded};
+use digitnet::normalize::Normalization;
 use digitnet::train::{EpochLog, OptimizerKind, Recipe, Schedule, Stop, TrainConfig};
-use digitnet::{data, experiment, nn::Activation, report};
+use digitnet::{experiment, nn::Activation, report};
 
 use super::color::ColorChoice;
 use super::interrupt::{Interrupt, Interruptible};
@@ -19,9 +23,44 @@ pub struct TrainArgs {
     /// `blog` (the original post's algorithm, quirks included).
     #[arg(long, default_value = "standard")]
     recipe: Recipe,
-    /// Data set: `digits` (the embedded 8x8 set).
-    #[arg(long, default_value = "digits")]
-    dataset: String,
+    /// Data set: `digits` (the embedded 8x8 set, the default), `mnist` (embedded,
+    /// official 60,000/10,000 split), a folder of IDX files under MNIST's names
+    /// (train-images-idx3-ubyte[.gz], ..., t10k-labels-idx1-ubyte[.gz]), or a CSV
+    /// file (one row per image; split by --test-fraction).
+    #[arg(long)]
+    dataset: Option<String>,
+    /// IDX training images (with --train-labels, --test-images, --test-labels).
+    #[arg(long, conflicts_with = "dataset", requires_all = ["train_labels", "test_images", "test_labels"])]
+    train_images: Option<PathBuf>,
+    /// IDX training labels.
+    #[arg(long, requires = "train_images")]
+    train_labels: Option<PathBuf>,
+    /// IDX test images.
+    #[arg(long, requires = "train_images")]
+    test_images: Option<PathBuf>,
+    /// IDX test labels.
+    #[arg(long, requires = "train_images")]
+    test_labels: Option<PathBuf>,
+    /// CSV: the label column, `first` (default), `last` or a column name from the header.
+    #[arg(long, default_value = "first")]
+    label_column: LabelColumn,
+    /// CSV: image shape HEIGHTxWIDTH (inferred when the pixel count is a square).
+    #[arg(long, value_parser = parse_shape)]
+    shape: Option<(usize, usize)>,
+    /// CSV: the largest pixel value (inferred: 1, 16 or 255, from the largest value found).
+    #[arg(long)]
+    pixel_max: Option<f32>,
+    /// Number of classes (inferred as one more than the largest training label).
+    #[arg(long)]
+    classes: Option<usize>,
+    /// Randomly shift, rotate, scale and elastically distort every training batch
+    /// (seeded; standard recipe); the MNIST preset then runs 60 epochs with lighter dropout.
+    #[arg(long)]
+    augment: bool,
+    /// Input normalisation: `standardize` (per pixel; digits' default) or `scale`
+    /// (to 0..1; the default for MNIST-like data).
+    #[arg(long)]
+    normalize: Option<Normalization>,
     /// Seed for the split, the initial weights, shuffling and dropout.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -99,10 +138,42 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
-    /// The recipe's defaults, overridden by every flag given.
-    fn config(&self) -> TrainConfig {
-        let mut c = TrainConfig::for_recipe(self.recipe);
+    /// Where the data comes from.
+    fn source(&self) -> Result<DataSource> {
+        if let (Some(ti), Some(tl), Some(si), Some(sl)) = (
+            &self.train_images,
+            &self.train_labels,
+            &self.test_images,
+            &self.test_labels,
+        ) {
+            return Ok(DataSource::Idx(IdxFiles {
+                train_images: ti.clone(),
+                train_labels: tl.clone(),
+                test_images: si.clone(),
+                test_labels: sl.clone(),
+            }));
+        }
+        Ok(DataSource::parse(
+            self.dataset.as_deref().unwrap_or("digits"),
+        )?)
+    }
+
+    fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            label_column: self.label_column.clone(),
+            shape: self.shape,
+            pixel_max: self.pixel_max,
+            classes: self.classes,
+        }
+    }
+
+    /// The recipe's defaults for this data, overridden by every flag given.
+    fn config(&self, source: &DataSource) -> TrainConfig {
+        let mut c = TrainConfig::for_data(self.recipe, source, self.augment);
         c.seed = self.seed;
+        if let Some(n) = self.normalize {
+            c.normalization = n;
+        }
         macro_rules! set {
             ($($field:ident),*) => { $( if let Some(v) = self.$field.clone() { c.$field = v; } )* };
         }
@@ -134,14 +205,15 @@ impl TrainArgs {
 
 /// Runs `digitnet train`.
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
-    let config = args.config();
+    let source = args.source()?;
+    let config = args.config(&source);
     #[cfg(feature = "plot")]
     if args.out.is_some() && args.folds.is_some() {
         anyhow::bail!(digitnet::Error::config(
             "--out draws the pictures of one hold-out run; it cannot be combined with --folds"
         ));
     }
-    let data = load_dataset(&args.dataset)?;
+    let data = source.load(&args.load_options())?;
     let log = args.log_json.as_deref().map(EpochLog::create).transpose()?;
     let interrupt = Interrupt::install()?;
     let mut monitor = Interruptible {
@@ -149,7 +221,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         interrupt: &interrupt,
     };
     if let Some(k) = args.folds {
-        let cv = experiment::cross_validate(&config, &data, k, &mut monitor);
+        let cv = experiment::cross_validate_loaded(&config, &data, k, &mut monitor);
         let cv = finish_monitor(monitor.inner, cv)?;
         print_result(args.json, &cv, || report::render_cross_validation(&cv))?;
         if let Some(code) = interrupt.exit_code() {
@@ -158,7 +230,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let run = experiment::holdout(&config, &data, args.test_fraction, &mut monitor);
+    let run = experiment::run(&config, &data, args.test_fraction, &mut monitor);
     let run = finish_monitor(monitor.inner, run)?;
     let color = args.color.enabled();
     print_result(args.json, &run.summary, || {
@@ -166,14 +238,14 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     })?;
     #[cfg(feature = "plot")]
     if let Some(dir) = &args.out {
-        let written = digitnet::plot::save_run(&run, &data, dir, args.format)
+        let written = digitnet::plot::save_run(&run, data.primary(), dir, args.format)
             .with_context(|| format!("writing pictures into {}", dir.display()))?;
         if !args.quiet {
             eprintln!("wrote {} pictures into {}", written.len(), dir.display());
         }
     }
     if let Some(path) = &args.save {
-        digitnet::Model::from_run(&run, &data)?.save(path)?;
+        digitnet::Model::from_run(&run, data.primary())?.save(path)?;
     }
     if let Some(code) = interrupt.exit_code() {
         eprintln!(
@@ -204,11 +276,14 @@ pub(super) fn finish_monitor<T>(
     Ok(value)
 }
 
+/// Loads one data set by name for commands that need a single set (`plot`).
 pub(super) fn load_dataset(name: &str) -> Result<data::Dataset> {
-    match name {
-        "digits" => data::digits::load().context("loading the embedded digits"),
-        other => Err(digitnet::Error::config(format!(
-            "unknown data set '{other}', which should be 'digits'"
+    match DataSource::parse(name)?.load(&LoadOptions::default())? {
+        Loaded::One(data) => Ok(data),
+        Loaded::Pair { train, .. } => Err(digitnet::Error::config(format!(
+            "'{name}' comes as a training and a test set; this command needs one data set, e.g. --dataset digits or a CSV file ({} has {} images)",
+            train.name,
+            train.len()
         )))?,
     }
 }

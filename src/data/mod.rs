@@ -4,14 +4,64 @@
 //! 0..255 for MNIST); normalisation is the trainer's business (see
 //! [`crate::normalize`]), so one copy of the data serves every recipe.
 
+pub mod csv;
 pub mod digits;
 #[cfg(feature = "images")]
 pub mod folder;
+pub mod idx;
+pub mod mnist;
+pub mod source;
 mod split;
 
+pub use source::{DataSource, LoadOptions, Loaded};
 pub use split::{Split, shuffle_split, stratified_folds};
 
 use crate::error::{Error, Result};
+
+/// The most classes a data set may have (labels are stored as `u8`).
+pub const MAX_CLASSES: usize = 256;
+
+/// Refuses a number of classes outside `2..=MAX_CLASSES`.
+pub(crate) fn check_classes(classes: usize) -> Result<()> {
+    if (2..=MAX_CLASSES).contains(&classes) {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "invalid number of classes {classes}, which should be between 2 and {MAX_CLASSES}"
+        )))
+    }
+}
+
+/// Checks `labels` against `classes` (or infers one more than the largest label)
+/// and returns the number of classes. `at(i)` names where label `i` came from.
+pub(crate) fn check_labels(
+    labels: &[u8],
+    classes: Option<usize>,
+    at: impl Fn(usize) -> String,
+) -> Result<usize> {
+    let classes = match classes {
+        Some(c) => {
+            check_classes(c)?;
+            c
+        }
+        None => labels
+            .iter()
+            .max()
+            .map_or(0, |&m| usize::from(m) + 1)
+            .max(2),
+    };
+    if let Some(i) = labels.iter().position(|&l| usize::from(l) >= classes) {
+        return Err(Error::data(
+            at(i),
+            format!(
+                "label {} is outside the classes 0..{}",
+                labels[i],
+                classes - 1
+            ),
+        ));
+    }
+    Ok(classes)
+}
 
 /// Labelled images, row-major: image `i` is `pixels[i*h*w .. (i+1)*h*w]`.
 #[derive(Clone, Debug, PartialEq)]

@@ -250,6 +250,9 @@ impl Mlp {
 /// Multiplies each upstream gradient by `m * f'(y/m)` (0 where the unit was dropped),
 /// where `y` is the unit's dropped-and-scaled output and `m` its mask value.
 fn scale_by_local_derivative(delta: &mut [f32], outputs: &[f32], mask: &[f32], act: Activation) {
+    if act == Activation::Relu {
+        return relu_local_derivative(delta, outputs, mask);
+    }
     if mask.is_empty() {
         for (d, &y) in delta.iter_mut().zip(outputs) {
             *d *= act.derivative_at_output(y);
@@ -261,6 +264,55 @@ fn scale_by_local_derivative(delta: &mut [f32], outputs: &[f32], mask: &[f32], a
             } else {
                 *d * m * act.derivative_at_output(y / m)
             };
+        }
+    }
+}
+
+/// The ReLU case of [`scale_by_local_derivative`], branch-free so it vectorises:
+/// a unit passes its gradient (times its mask value) exactly when its output is
+/// positive, and a dropped unit's output is 0, so no division is needed.
+fn relu_local_derivative(delta: &mut [f32], outputs: &[f32], mask: &[f32]) {
+    if mask.is_empty() {
+        for (d, &y) in delta.iter_mut().zip(outputs) {
+            *d = if y > 0.0 { *d } else { 0.0 };
+        }
+    } else {
+        for ((d, &y), &m) in delta.iter_mut().zip(outputs).zip(mask) {
+            *d = if y > 0.0 { *d * m } else { 0.0 };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relu_shortcut_matches_the_general_rule() {
+        // Outputs of dropped units are 0; kept ones are relu(z) * m with m = 1/(1-p).
+        let z = [-1.0f32, 0.5, 2.0, -0.1, 3.0, 0.0];
+        let mask = [2.0f32, 0.0, 2.0, 2.0, 2.0, 0.0];
+        let outputs: Vec<f32> = z.iter().zip(&mask).map(|(z, m)| z.max(0.0) * m).collect();
+        let upstream = [0.3f32, -0.7, 1.1, 0.9, -2.0, 0.4];
+        for mask in [&mask[..], &[]] {
+            let outputs = if mask.is_empty() {
+                z.map(|z| z.max(0.0)).to_vec()
+            } else {
+                outputs.clone()
+            };
+            let mut fast = upstream.to_vec();
+            relu_local_derivative(&mut fast, &outputs, mask);
+            let general: Vec<f32> = (0..z.len())
+                .map(|i| {
+                    let m = mask.get(i).copied().unwrap_or(1.0);
+                    if m == 0.0 {
+                        0.0
+                    } else {
+                        upstream[i] * m * Activation::Relu.derivative_at_output(outputs[i] / m)
+                    }
+                })
+                .collect();
+            assert_eq!(fast, general);
         }
     }
 }

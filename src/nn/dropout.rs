@@ -33,19 +33,32 @@ pub fn dropout_mask_01(mask: &mut [f32], p: f32, rng: &mut impl Rng) {
 
 fn fill_mask_with(mask: &mut [f32], p: f32, keep: f32, rng: &mut impl Rng) {
     // Compare 32 random bits with the threshold, two draws per 64-bit number:
-    // a resolution of 2^-32 for p, and half the generator calls.
-    let threshold = (f64::from(p) * 4_294_967_296.0) as u64;
-    let pick = |bits: u64| if bits < threshold { 0.0 } else { keep };
-    let mut pairs = mask.chunks_exact_mut(2);
+    // a resolution of 2^-32 for p, and half the generator calls. The numbers are
+    // drawn a block at a time so that the comparisons run as one vectorised loop.
+    let threshold = (f64::from(p) * 4_294_967_296.0) as u64 as u32;
+    let pick = |bits: u32| if bits < threshold { 0.0 } else { keep };
+    let mut draws = [0u64; MASK_BLOCK / 2];
+    let mut blocks = mask.chunks_exact_mut(MASK_BLOCK);
+    for block in &mut blocks {
+        draws.iter_mut().for_each(|d| *d = rng.random::<u64>());
+        for (pair, &r) in block.chunks_exact_mut(2).zip(&draws) {
+            pair[0] = pick(r as u32);
+            pair[1] = pick((r >> 32) as u32);
+        }
+    }
+    let mut pairs = blocks.into_remainder().chunks_exact_mut(2);
     for pair in &mut pairs {
         let r = rng.random::<u64>();
-        pair[0] = pick(r & 0xffff_ffff);
-        pair[1] = pick(r >> 32);
+        pair[0] = pick(r as u32);
+        pair[1] = pick((r >> 32) as u32);
     }
     if let [last] = pairs.into_remainder() {
-        *last = pick(rng.random::<u64>() >> 32);
+        *last = pick((rng.random::<u64>() >> 32) as u32);
     }
 }
+
+/// Mask values filled per block of random draws (even, so pairs never straddle blocks).
+const MASK_BLOCK: usize = 256;
 
 #[cfg(test)]
 mod tests {
@@ -69,6 +82,33 @@ mod tests {
             (mean - 1.0).abs() < 0.02,
             "expected value kept at 1, got {mean}"
         );
+    }
+
+    #[test]
+    fn masks_are_the_documented_sequence_of_draws() {
+        // Value 2i takes the low 32 bits of draw i, value 2i+1 the high ones; an odd
+        // last value the high bits of one more draw, whatever the mask's length.
+        for len in [1, 7, 256, 600, 513] {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+            let mut mask = vec![0.0; len];
+            fill_mask(&mut mask, 0.4, &mut rng);
+            let mut reference = Xoshiro256PlusPlus::seed_from_u64(9);
+            let threshold = (0.4f64 * 4_294_967_296.0) as u64;
+            let mut expected = Vec::new();
+            while expected.len() + 1 < len {
+                let r = reference.random::<u64>();
+                expected.extend([r & 0xffff_ffff, r >> 32]);
+            }
+            if expected.len() < len {
+                expected.push(reference.random::<u64>() >> 32);
+            }
+            let expected: Vec<f32> = expected
+                .iter()
+                .map(|&b| if b < threshold { 0.0 } else { 1.0 / 0.6 })
+                .collect();
+            assert_eq!(mask, expected, "length {len}");
+            assert_eq!(rng.random::<u64>(), reference.random::<u64>());
+        }
     }
 
     #[test]

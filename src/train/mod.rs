@@ -7,6 +7,7 @@
 pub mod blog;
 mod log;
 mod optim;
+mod preset;
 pub mod standard;
 
 pub use log::EpochLog;
@@ -17,10 +18,11 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use crate::augment::Augment;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::nn::{Activation, MAX_LAYER_PARAMETERS, Mlp};
-use crate::normalize::Normalizer;
+use crate::normalize::{Normalization, Normalizer};
 
 /// Which training algorithm to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -80,6 +82,10 @@ pub struct TrainConfig {
     pub patience: Option<usize>,
     /// The blog recipe stops once its epoch error is at most this.
     pub target_error: f32,
+    /// How the standard recipe normalises its inputs (the blog recipe has its own).
+    pub normalization: Normalization,
+    /// Random distortions of each training batch (standard recipe), or none.
+    pub augment: Option<Augment>,
 }
 
 /// The most epochs any run may ask for.
@@ -105,6 +111,8 @@ impl TrainConfig {
             validation_fraction: 0.0,
             patience: None,
             target_error: 0.01,
+            normalization: Normalization::Standardize,
+            augment: None,
         }
     }
 
@@ -132,6 +140,8 @@ impl TrainConfig {
             validation_fraction: 0.1,
             patience: None,
             target_error: 0.0,
+            normalization: Normalization::Standardize,
+            augment: None,
         }
     }
 
@@ -204,6 +214,12 @@ impl TrainConfig {
                 "invalid validation fraction {}, which should be in [0, 1), e.g. 0.1",
                 self.validation_fraction
             ));
+        }
+        if let Some(a) = &self.augment {
+            if self.recipe == Recipe::Blog {
+                return bad("--augment works with the standard recipe only".into());
+            }
+            a.validate()?;
         }
         if self.recipe == Recipe::Standard {
             let fit_rows = train_rows - validation_len(train_rows, self.validation_fraction);

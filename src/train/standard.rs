@@ -12,25 +12,29 @@ use super::{
     EpochStats, Flow, Monitor, Optimizer, Stop, TrainConfig, Trained, apply_max_norm,
     validation_len,
 };
+use crate::augment::Distorter;
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::metrics;
 use crate::nn::{Dropout, Gradients, Init, Mlp, NetSpec, Workspace};
 use crate::normalize::Normalizer;
 
+/// Mixed into the seed of the augmentation's generator.
+const AUGMENT_STREAM: u64 = 0xA5A5_5A5A_0F0F_F0F0;
+
 /// Rows per forward pass when scoring (no gradients kept, so larger is fine).
 const EVAL_BATCH: usize = 1024;
 
 /// Trains with mini-batches on `rows` of `data` (see the module docs). The inputs
-/// are standardised with statistics of the rows actually trained on (not the
-/// validation part, not the test set).
+/// are normalised as `config.normalization` says, fitted on the rows actually
+/// trained on (not the validation part, not the test set).
 pub fn train(
     config: &TrainConfig,
     data: &Dataset,
     rows: &[usize],
     monitor: &mut impl Monitor,
 ) -> Result<Trained> {
-    let normalizer = |fit_rows: &[usize]| Normalizer::fit_standardize(data, fit_rows);
+    let normalizer = |fit_rows: &[usize]| config.normalization.fit(data, fit_rows);
     train_with(config, data, rows, normalizer, monitor)
 }
 
@@ -69,6 +73,20 @@ pub fn train_with(
     let mut x = vec![0.0; batch * data.features()];
     let mut y = vec![0u8; batch];
     let validation = Scorer::new(data, &val_rows, &normalizer);
+    // Distortions draw from their own generator, so turning them on leaves the
+    // weights, shuffles and dropout masks of a run the same.
+    let mut augment = config.augment.map(|a| {
+        let rng = Xoshiro256PlusPlus::seed_from_u64(config.seed ^ AUGMENT_STREAM);
+        (Distorter::new(a, (data.height, data.width)), rng)
+    });
+    let mut scratch = vec![
+        0.0;
+        if augment.is_some() {
+            data.features()
+        } else {
+            0
+        }
+    ];
     let dropout = Dropout {
         input: config.input_dropout,
         hidden: config.dropout,
@@ -88,7 +106,16 @@ pub fn train_with(
         let mut loss_sum = 0.0f64;
         for (b, chunk) in order.chunks(batch).enumerate() {
             let n = chunk.len();
-            normalizer.gather(data, chunk, &mut x[..n * data.features()]);
+            let batch_x = &mut x[..n * data.features()];
+            match &mut augment {
+                None => normalizer.gather(data, chunk, batch_x),
+                Some((distorter, arng)) => {
+                    for (out, &r) in batch_x.chunks_exact_mut(data.features()).zip(chunk) {
+                        distorter.distort(data.image(r), &mut scratch, arng);
+                        normalizer.apply(&scratch, out);
+                    }
+                }
+            }
             for (t, &r) in y.iter_mut().zip(chunk) {
                 *t = data.labels[r];
             }

@@ -1,0 +1,445 @@
+//! Labelled images in a CSV file (plain or gzip): one row per image, the pixel
+//! values row-major, and a label column first, last, or named in a header row.
+//!
+//! - **Header**: the first row is a header when any of its fields is not a number
+//!   (the common `label,pixel0,...,pixel783` layout has one).
+//! - **Shape**: given ([`CsvOptions::shape`]), or inferred when the pixel count is a
+//!   perfect square (784 -> 28x28, 64 -> 8x8).
+//! - **Pixel scale**: given ([`CsvOptions::pixel_max`]), or inferred from the largest
+//!   value: at most 1 -> 0..1, at most 16 -> 0..16 (the 8x8 digits' ink counts),
+//!   at most 255 -> 0..255. Values must be numbers in 0..=255 (or 0..=pixel_max).
+//! - **Labels**: whole numbers; with [`CsvOptions::classes`] they must lie in
+//!   `0..classes`, otherwise the number of classes is one more than the largest.
+//!
+//! Every error names the file and the line.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::str::FromStr;
+
+use flate2::read::MultiGzDecoder;
+
+use super::{Dataset, MAX_CLASSES, check_classes, check_labels};
+use crate::error::{Error, Result};
+
+/// The largest pixel value a CSV may hold when no `pixel_max` is given.
+pub const MAX_PIXEL: f32 = 255.0;
+
+/// Which column holds the label.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum LabelColumn {
+    /// The first column (`label,pixel0,...`), the default.
+    #[default]
+    First,
+    /// The last column (the 8x8 digits' layout).
+    Last,
+    /// The column of this name in the header row.
+    Name(String),
+}
+
+impl FromStr for LabelColumn {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "first" => LabelColumn::First,
+            "last" => LabelColumn::Last,
+            "" => return Err("the label column should be first, last or a column name".into()),
+            name => LabelColumn::Name(name.to_string()),
+        })
+    }
+}
+
+impl fmt::Display for LabelColumn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LabelColumn::First => f.write_str("first"),
+            LabelColumn::Last => f.write_str("last"),
+            LabelColumn::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+/// How to read a CSV file; the defaults infer everything they can.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CsvOptions {
+    pub label: LabelColumn,
+    /// `(height, width)`; inferred when the pixel count is a square.
+    pub shape: Option<(usize, usize)>,
+    /// The largest value a pixel can take; inferred when `None`.
+    pub pixel_max: Option<f32>,
+    /// Number of classes; one more than the largest label when `None`.
+    pub classes: Option<usize>,
+}
+
+/// Reads the CSV file at `path` (plain or gzip) into a [`Dataset`] named after the file.
+pub fn read(path: &Path, options: &CsvOptions) -> Result<Dataset> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let name = path
+        .file_name()
+        .map_or("csv".into(), |n| n.to_string_lossy().into_owned());
+    parse(file, &path.display().to_string(), &name, options)
+}
+
+/// Parses CSV bytes from `reader` (gzip detected by its magic bytes); `origin`
+/// names the source in errors, `name` becomes the data set's name.
+pub fn parse(reader: impl Read, origin: &str, name: &str, options: &CsvOptions) -> Result<Dataset> {
+    check_options(options)?;
+    let mut reader = BufReader::new(reader);
+    let gzip = reader
+        .fill_buf()
+        .map_err(|e| Error::data(origin, format!("cannot be read: {e}")))?
+        .starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn BufRead> = if gzip {
+        Box::new(BufReader::new(MultiGzDecoder::new(reader)))
+    } else {
+        Box::new(reader)
+    };
+    let mut rows = Rows::new(origin, options);
+    let mut line = String::new();
+    let mut reader = reader;
+    for number in 1.. {
+        line.clear();
+        let read = reader.read_line(&mut line).map_err(|e| {
+            Error::data(
+                format!("{origin}, line {number}"),
+                format!("cannot be read: {e}"),
+            )
+        })?;
+        if read == 0 {
+            break;
+        }
+        if !line.trim().is_empty() {
+            rows.take(number, line.trim_end_matches(['\n', '\r']))?;
+        }
+    }
+    rows.finish(name)
+}
+
+fn check_options(options: &CsvOptions) -> Result<()> {
+    if let Some((h, w)) = options.shape.filter(|&(h, w)| h == 0 || w == 0) {
+        return Err(Error::config(format!(
+            "invalid shape {h}x{w}, which should be two positive sizes, e.g. 28x28"
+        )));
+    }
+    if let Some(m) = options.pixel_max.filter(|m| !(*m > 0.0 && m.is_finite())) {
+        return Err(Error::config(format!(
+            "invalid pixel maximum {m}, which should be a positive number, e.g. 255"
+        )));
+    }
+    options.classes.map_or(Ok(()), check_classes)
+}
+
+/// The layout fixed by the first row: number of fields, where the label is.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    fields: usize,
+    label: usize,
+}
+
+/// Accumulates rows as they are read.
+struct Rows<'a> {
+    origin: &'a str,
+    options: &'a CsvOptions,
+    layout: Option<Layout>,
+    pixels: Vec<f32>,
+    labels: Vec<u8>,
+    largest: f32,
+}
+
+impl<'a> Rows<'a> {
+    fn new(origin: &'a str, options: &'a CsvOptions) -> Self {
+        Rows {
+            origin,
+            options,
+            layout: None,
+            pixels: Vec::new(),
+            labels: Vec::new(),
+            largest: 0.0,
+        }
+    }
+
+    /// Takes line `number` (not blank): the header, or one image.
+    fn take(&mut self, number: usize, line: &str) -> Result<()> {
+        let at = || format!("{}, line {number}", self.origin);
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let layout = match self.layout {
+            Some(layout) => layout,
+            None => {
+                let is_header = fields.iter().any(|f| f.parse::<f64>().is_err());
+                let layout = self
+                    .layout_of(&fields, is_header)
+                    .map_err(|m| Error::data(at(), m))?;
+                self.layout = Some(layout);
+                if is_header {
+                    return Ok(());
+                }
+                layout
+            }
+        };
+        if fields.len() != layout.fields {
+            return Err(Error::data(
+                at(),
+                format!(
+                    "found {} fields, expected {} (the pixels and one label, as in the first row)",
+                    fields.len(),
+                    layout.fields
+                ),
+            ));
+        }
+        let limit = self.options.pixel_max.unwrap_or(MAX_PIXEL);
+        for (column, field) in fields.iter().enumerate() {
+            if column == layout.label {
+                let label = self.label(field).map_err(|m| Error::data(at(), m))?;
+                self.labels.push(label);
+                continue;
+            }
+            let value = field
+                .parse::<f32>()
+                .ok()
+                .filter(|v| (0.0..=limit).contains(v))
+                .ok_or_else(|| {
+                    Error::data(
+                        at(),
+                        format!(
+                            "value '{field}' in column {} should be a number from 0 to {limit}",
+                            column + 1
+                        ),
+                    )
+                })?;
+            self.largest = self.largest.max(value);
+            self.pixels.push(value);
+        }
+        Ok(())
+    }
+
+    /// Works out the layout from the first row (header or data).
+    fn layout_of(&self, fields: &[&str], is_header: bool) -> Result<Layout, String> {
+        if fields.len() < 2 {
+            return Err(format!(
+                "found {} field, expected at least 2 (pixels and a label)",
+                fields.len()
+            ));
+        }
+        let label = match &self.options.label {
+            LabelColumn::First => 0,
+            LabelColumn::Last => fields.len() - 1,
+            LabelColumn::Name(name) if !is_header => {
+                return Err(format!(
+                    "the label column '{name}' needs a header row naming the columns, and the first row is all numbers"
+                ));
+            }
+            LabelColumn::Name(name) => fields.iter().position(|f| f == name).ok_or_else(|| {
+                format!("the header has no column named '{name}' (give --label-column first, last or a column name)")
+            })?,
+        };
+        Ok(Layout {
+            fields: fields.len(),
+            label,
+        })
+    }
+
+    /// Parses one label, checked against the classes when they are given.
+    fn label(&self, field: &str) -> Result<u8, String> {
+        let classes = self.options.classes.unwrap_or(MAX_CLASSES);
+        field
+            .parse::<usize>()
+            .ok()
+            .filter(|&l| l < classes)
+            .map(|l| l as u8)
+            .ok_or_else(|| {
+                format!(
+                    "label '{field}' should be a whole number from 0 to {}",
+                    classes - 1
+                )
+            })
+    }
+
+    /// Builds the data set once every row is in.
+    fn finish(self, name: &str) -> Result<Dataset> {
+        let Some(layout) = self.layout.filter(|_| !self.labels.is_empty()) else {
+            return Err(Error::data(self.origin, "holds no rows of data"));
+        };
+        let features = layout.fields - 1;
+        let shape = match self.options.shape {
+            Some((h, w)) if h * w == features => (h, w),
+            Some((h, w)) => {
+                return Err(Error::data(
+                    self.origin,
+                    format!(
+                        "rows have {features} pixel values, which do not make the shape {h}x{w} ({})",
+                        h * w
+                    ),
+                ));
+            }
+            None => square(features).ok_or_else(|| {
+                Error::data(
+                    self.origin,
+                    format!(
+                        "rows have {features} pixel values, not a square number: give the shape, e.g. --shape 20x30"
+                    ),
+                )
+            })?,
+        };
+        let pixel_max = self.options.pixel_max.unwrap_or(match self.largest {
+            m if m <= 1.0 => 1.0,
+            m if m <= 16.0 => 16.0,
+            _ => MAX_PIXEL,
+        });
+        let classes = check_labels(&self.labels, self.options.classes, |i| {
+            format!("{}, row {}", self.origin, i + 1)
+        })?;
+        let mut pixels = self.pixels;
+        pixels.shrink_to_fit();
+        Dataset::new(name, pixels, self.labels, shape, pixel_max, classes)
+    }
+}
+
+/// `(s, s)` when `n = s * s`.
+fn square(n: usize) -> Option<(usize, usize)> {
+    let s = (n as f64).sqrt().round() as usize;
+    (s * s == n).then_some((s, s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv(text: &str, options: &CsvOptions) -> Result<Dataset> {
+        parse(text.as_bytes(), "t.csv", "t.csv", options)
+    }
+
+    fn defaults() -> CsvOptions {
+        CsvOptions::default()
+    }
+
+    #[test]
+    fn label_first_with_a_header_and_a_square_shape() {
+        let d = csv("label,p0,p1,p2,p3\n3,0,255,10,0\n1,1,2,3,4\n", &defaults()).unwrap();
+        assert_eq!((d.len(), d.height, d.width, d.classes), (2, 2, 2, 4));
+        assert_eq!(d.labels, [3, 1]);
+        assert_eq!(d.image(0), [0.0, 255.0, 10.0, 0.0]);
+        assert_eq!(d.pixel_max, 255.0);
+        assert_eq!(d.name, "t.csv");
+    }
+
+    #[test]
+    fn label_last_without_a_header_and_pixel_scale_16() {
+        let opts = CsvOptions {
+            label: LabelColumn::Last,
+            ..defaults()
+        };
+        let d = csv("0,16,3,2,7\r\n\n4,4,4,4,2\n", &opts).unwrap();
+        assert_eq!(d.labels, [7, 2]);
+        assert_eq!(d.image(0), [0.0, 16.0, 3.0, 2.0]);
+        assert_eq!(d.pixel_max, 16.0);
+        let unit = csv("1,0.5,0,1,0\n", &defaults()).unwrap();
+        assert_eq!(unit.pixel_max, 1.0);
+    }
+
+    #[test]
+    fn label_by_name_and_a_given_shape() {
+        let opts = CsvOptions {
+            label: LabelColumn::Name("digit".into()),
+            shape: Some((1, 3)),
+            ..defaults()
+        };
+        let d = csv("a,digit,b,c\n5,2,6,7\n", &opts).unwrap();
+        assert_eq!((d.labels[0], d.image(0)), (2, &[5.0, 6.0, 7.0][..]));
+        assert_eq!((d.height, d.width), (1, 3));
+        let err = csv("a,b,c\n1,2,3\n", &opts).unwrap_err().to_string();
+        assert!(
+            err.contains("t.csv, line 1") && err.contains("no column named 'digit'"),
+            "{err}"
+        );
+        let err = csv("1,2,3,4\n", &opts).unwrap_err().to_string();
+        assert!(err.contains("needs a header row"), "{err}");
+    }
+
+    #[test]
+    fn a_row_with_the_wrong_number_of_fields_names_its_line() {
+        let err = csv("label,a,b,c,d\n1,0,0,0,0\n2,0,0\n", &defaults())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("t.csv, line 3: found 3 fields, expected 5"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn non_numeric_and_out_of_range_values_are_refused() {
+        let err = csv("1,0,0,0,0\n1,0,x,0,0\n", &defaults())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("t.csv, line 2: value 'x' in column 3"),
+            "{err}"
+        );
+        for bad in ["256", "-1", "NaN", "inf"] {
+            let err = csv(&format!("1,0,0,{bad},0\n"), &defaults())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("'{bad}'")) && err.contains("0 to 255"),
+                "{err}"
+            );
+        }
+        let opts = CsvOptions {
+            pixel_max: Some(16.0),
+            ..defaults()
+        };
+        assert!(
+            csv("1,0,0,17,0\n", &opts)
+                .unwrap_err()
+                .to_string()
+                .contains("0 to 16")
+        );
+        let opts = CsvOptions {
+            classes: Some(1),
+            ..defaults()
+        };
+        assert!(matches!(csv("1,0,0,0,0\n", &opts), Err(Error::Config(_))));
+    }
+
+    #[test]
+    fn labels_outside_the_class_set_are_refused() {
+        let opts = CsvOptions {
+            classes: Some(10),
+            ..defaults()
+        };
+        let err = csv("3,0,0,0,0\n10,0,0,0,0\n", &opts)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("t.csv, line 2: label '10' should be a whole number from 0 to 9"),
+            "{err}"
+        );
+        for bad in ["-1", "2.5", "300", "seven"] {
+            let text = format!("1,0,0,0,0\n{bad},0,0,0,0\n");
+            assert!(csv(&text, &defaults()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shapes_that_do_not_fit_are_refused() {
+        let err = csv("1,0,0,0\n", &defaults()).unwrap_err().to_string();
+        assert!(err.contains("3 pixel values, not a square"), "{err}");
+        let opts = CsvOptions {
+            shape: Some((2, 3)),
+            ..defaults()
+        };
+        let err = csv("1,0,0,0,0\n", &opts).unwrap_err().to_string();
+        assert!(err.contains("do not make the shape 2x3"), "{err}");
+    }
+
+    #[test]
+    fn empty_files_and_gzip() {
+        let err = csv("label,a\n\n", &defaults()).unwrap_err().to_string();
+        assert_eq!(err, "t.csv: holds no rows of data");
+        let gz = crate::data::idx::tests::gz(b"2,1,2,3,4\n");
+        let d = parse(&gz[..], "t.csv.gz", "t", &defaults()).unwrap();
+        assert_eq!(d.labels, [2]);
+    }
+}
