@@ -15,6 +15,7 @@
 //! - [`metrics`] and [`evaluate`]: accuracy, the post's strict accuracy, confusion.
 //! - `plot` (feature `plot`): the pictures of a run (digit grid, confusion heatmap,
 //!   curves, mistakes, weights) as PNG or SVG, drawn with an embedded font.
+//! - [`bench`]: the timings `digitnet bench` prints (epochs, inference, GFLOP/s).
 //!
 //! ```
 //! use digitnet::{data, experiment, train};
@@ -28,6 +29,7 @@
 //! ```
 
 pub mod atomic;
+pub mod bench;
 pub mod data;
 pub mod error;
 pub mod evaluate;

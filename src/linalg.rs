@@ -4,6 +4,11 @@
 //! Matrices are contiguous row-major `f32`. Transposes are expressed through strides
 //! (never copied), which `matrixmultiply` supports natively.
 
+/// Every core this process may run on: the default number of threads.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Whether an operand is used as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {

@@ -129,9 +129,10 @@ impl TrainArgs {
     }
 }
 
-/// Runs `digitnet train`.
-pub fn run(args: TrainArgs) -> Result<ExitCode> {
-    let config = args.config();
+/// Runs `digitnet train` on `threads` threads.
+pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
+    let mut config = args.config();
+    config.threads = threads;
     #[cfg(feature = "plot")]
     if args.out.is_some() && args.folds.is_some() {
         anyhow::bail!(digitnet::Error::config(

@@ -25,53 +25,62 @@ pub fn load() -> Result<Dataset> {
 }
 
 /// Decodes a gzip-compressed CSV in the layout of `digits.csv.gz`.
+///
+/// This runs at every start of the program, so it parses bytes directly (no
+/// string per line or field): about a millisecond for the embedded set.
 pub fn parse(gz: &[u8], origin: &str) -> Result<Dataset> {
-    let mut text = String::new();
+    let mut text = Vec::with_capacity(gz.len() * 5);
     GzDecoder::new(gz)
-        .read_to_string(&mut text)
-        .map_err(|e| Error::data(origin, format!("not a readable gzip text: {e}")))?;
+        .read_to_end(&mut text)
+        .map_err(|e| Error::data(origin, format!("not a readable gzip file: {e}")))?;
     let features = SIDE * SIDE;
     let mut pixels = Vec::with_capacity(1797 * features);
     let mut labels = Vec::with_capacity(1797);
-    for (n, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let at = || format!("{origin}, line {}", n + 1);
-        let values: Vec<&str> = line.split(',').collect();
-        if values.len() != features + 1 {
-            return Err(Error::data(
-                at(),
-                format!(
-                    "found {} fields, expected {} (64 pixels then the label)",
-                    values.len(),
-                    features + 1
-                ),
-            ));
+    let mut row = [0u8; SIDE * SIDE + 1];
+    for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
         }
-        for v in &values[..features] {
-            let x: u8 = v.trim().parse().ok().filter(|&x| x <= 16).ok_or_else(|| {
-                Error::data(
-                    at(),
-                    format!("pixel value '{v}' should be a whole number 0..16"),
-                )
-            })?;
-            pixels.push(f32::from(x));
-        }
-        let label = values[features];
-        labels.push(
-            label
-                .trim()
-                .parse()
-                .ok()
-                .filter(|&l: &u8| l <= 9)
-                .ok_or_else(|| {
-                    Error::data(at(), format!("label '{label}' should be a digit 0..9"))
-                })?,
-        );
+        parse_row(line, &mut row)
+            .map_err(|message| Error::data(format!("{origin}, line {}", n + 1), message))?;
+        pixels.extend(row[..features].iter().map(|&v| f32::from(v)));
+        labels.push(row[features]);
     }
     Dataset::new("digits", pixels, labels, (SIDE, SIDE), 16.0, 10)
+}
+
+/// Parses one line of 64 pixel values (0..16) and a label (0..9) into `row`.
+fn parse_row(line: &[u8], row: &mut [u8; SIDE * SIDE + 1]) -> std::result::Result<(), String> {
+    let features = SIDE * SIDE;
+    let found = line.iter().filter(|&&b| b == b',').count() + 1;
+    if found != features + 1 {
+        return Err(format!(
+            "found {found} fields, expected {} (64 pixels then the label)",
+            features + 1
+        ));
+    }
+    for (i, (field, slot)) in line.split(|&b| b == b',').zip(row.iter_mut()).enumerate() {
+        let (max, what) = if i < features {
+            (16, "pixel value '{}' should be a whole number 0..16")
+        } else {
+            (9, "label '{}' should be a digit 0..9")
+        };
+        *slot = small_number(field.trim_ascii())
+            .filter(|&v| v <= max)
+            .ok_or_else(|| what.replace("{}", &String::from_utf8_lossy(field)))?;
+    }
+    Ok(())
+}
+
+/// The value of one to three ASCII digits, or `None`.
+fn small_number(field: &[u8]) -> Option<u8> {
+    if field.is_empty() || field.len() > 3 || !field.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let value = field
+        .iter()
+        .fold(0u16, |v, &d| v * 10 + u16::from(d - b'0'));
+    u8::try_from(value).ok()
 }
 
 #[cfg(test)]
@@ -138,5 +147,24 @@ mod tests {
     #[test]
     fn bytes_that_are_not_gzip_are_refused() {
         assert!(parse(b"hello", "x.gz").is_err());
+    }
+
+    #[test]
+    fn spaces_and_windows_line_ends_are_accepted_and_junk_is_not() {
+        let row = [" 1"; 64].join(",") + ", 7\r\n\n";
+        let d = parse(&gz(&row), "x.gz").unwrap();
+        assert_eq!((d.len(), d.labels[0], d.pixels[63]), (1, 7, 1.0));
+        let row = ["1"; 63].join(",") + ",x1,7";
+        let err = parse(&gz(&row), "x.gz").unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("'x1'"), "{err}");
+        assert_eq!(small_number(b"255"), Some(255));
+        assert_eq!(
+            (
+                small_number(b"256"),
+                small_number(b""),
+                small_number(b"1000")
+            ),
+            (None, None, None)
+        );
     }
 }

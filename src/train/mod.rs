@@ -80,6 +80,9 @@ pub struct TrainConfig {
     pub patience: Option<usize>,
     /// The blog recipe stops once its epoch error is at most this.
     pub target_error: f32,
+    /// Threads the blog recipe may use (the standard recipe's products use the GEMM
+    /// crate's own threads). Results are the same bits for any number.
+    pub threads: usize,
 }
 
 /// The most epochs any run may ask for.
@@ -105,6 +108,7 @@ impl TrainConfig {
             validation_fraction: 0.0,
             patience: None,
             target_error: 0.01,
+            threads: crate::linalg::default_threads(),
         }
     }
 
@@ -132,6 +136,7 @@ impl TrainConfig {
             validation_fraction: 0.1,
             patience: None,
             target_error: 0.0,
+            threads: crate::linalg::default_threads(),
         }
     }
 
@@ -175,6 +180,9 @@ impl TrainConfig {
                     "invalid {name} {p}, which should be a probability in [0, 1), e.g. 0.5 (0 turns it off)"
                 ));
             }
+        }
+        if self.threads == 0 {
+            return bad("invalid number of threads 0, which should be at least 1".into());
         }
         if self.epochs == 0 || self.epochs > MAX_EPOCHS {
             return bad(format!(

@@ -1,0 +1,84 @@
+//! The one thing the two halves of the blog net share per sample: their partial
+//! logits. Each thread publishes its ten numbers and waits for the other's.
+//!
+//! Slots are double-buffered by the sample's parity: a thread can only get two
+//! samples ahead of its own last write after the other thread has published the
+//! sample in between, which it does only after reading. Each slot is one cache line.
+
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+/// The most values one slot carries (a 64-byte line holds the counter and 14 f32).
+pub const SLOT_VALUES: usize = 14;
+
+/// Busy-wait rounds before yielding the core (a neighbour may need it more).
+const SPINS_BEFORE_YIELD: u32 = 1 << 14;
+
+#[repr(align(64))]
+#[derive(Default)]
+struct Slot {
+    /// The 1-based number of the sample whose values the slot holds (0: none yet).
+    seq: AtomicUsize,
+    values: [AtomicU32; SLOT_VALUES],
+}
+
+/// Mailboxes for two threads: `slots[parity][thread]`.
+#[derive(Default)]
+pub struct Exchange {
+    slots: [[Slot; 2]; 2],
+}
+
+impl Exchange {
+    /// Thread `thread` publishes `values` (at most [`SLOT_VALUES`]) for 0-based `sample`.
+    pub fn publish(&self, thread: usize, sample: usize, values: &[f32]) {
+        let slot = &self.slots[sample % 2][thread];
+        for (a, v) in slot.values.iter().zip(values) {
+            a.store(v.to_bits(), Ordering::Relaxed);
+        }
+        slot.seq.store(sample + 1, Ordering::Release);
+    }
+
+    /// Waits until thread `thread` has published `sample`, and copies its values to `out`.
+    pub fn receive(&self, thread: usize, sample: usize, out: &mut [f32]) {
+        let slot = &self.slots[sample % 2][thread];
+        let mut spins = 0u32;
+        while slot.seq.load(Ordering::Acquire) != sample + 1 {
+            if spins < SPINS_BEFORE_YIELD {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        for (o, a) in out.iter_mut().zip(&slot.values) {
+            *o = f32::from_bits(a.load(Ordering::Relaxed));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_threads_see_each_others_values_for_every_sample() {
+        let ex = Exchange::default();
+        let samples = 2000;
+        let run = |me: usize| {
+            let mut sum = 0.0f64;
+            let mut got = [0.0f32; 3];
+            for s in 0..samples {
+                let mine = [s as f32, me as f32, 1.0];
+                ex.publish(me, s, &mine);
+                ex.receive(1 - me, s, &mut got);
+                assert_eq!(got, [s as f32, (1 - me) as f32, 1.0], "sample {s}");
+                sum += f64::from(got[0]);
+            }
+            sum
+        };
+        let (a, b) = std::thread::scope(|sc| {
+            let t = sc.spawn(|| run(1));
+            (run(0), t.join().unwrap())
+        });
+        assert_eq!(a, b);
+    }
+}
