@@ -20,7 +20,8 @@ pub struct BenchArgs {
     /// Timed epochs on the 8x8 digits (after one warm-up epoch).
     #[arg(long, default_value_t = 20)]
     digits_epochs: usize,
-    /// Training rows of the MNIST-shaped set (60000 like MNIST; fewer for a quick look).
+    /// Training rows of the MNIST-shaped set (60000 like MNIST; fewer for a quick
+    /// look, which also caps the 10000 test images).
     #[arg(long, default_value_t = 60_000)]
     rows: usize,
     /// Print exactly one JSON object on stdout.
@@ -58,7 +59,7 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<ExitCode> {
     let machine = Machine::detect();
     let scale = Normalizer::Scale { pixel_max: 255.0 };
     let mnist = bench::synthetic_mnist(args.rows, 1)?;
-    let test = bench::synthetic_mnist(10_000, 2)?;
+    let test = bench::synthetic_mnist(args.rows.min(10_000), 2)?;
     let progress = |what: &str| {
         if !args.json {
             eprintln!("timing {what}...");
