@@ -32,7 +32,9 @@ fn passes(c: &mut Criterion) {
         let net = net(&sizes, act);
         let mut group = c.benchmark_group(format!("pass {name}"));
         for batch in [1, 32, 128, 1024] {
-            let x: Vec<f32> = (0..batch * sizes[0]).map(|i| (i % 17) as f32 / 17.0).collect();
+            let x: Vec<f32> = (0..batch * sizes[0])
+                .map(|i| (i % 17) as f32 / 17.0)
+                .collect();
             let y: Vec<u8> = (0..batch).map(|i| (i % 10) as u8).collect();
             let mut ws = Workspace::new(&net, batch);
             let mut grads = Gradients::zeros_like(&net);
