@@ -140,20 +140,59 @@ impl Part {
         for (&ek, w) in e.iter().zip(self.w2t.chunks_exact_mut(width)) {
             axpy(-lr * ek, &self.h, w);
         }
-        self.h.fill(0.0);
-        let rows = self.w1.chunks_exact_mut(width).zip(x);
         match next {
-            Some(next) => {
-                for ((w, &xi), &xn) in rows.zip(next) {
-                    axpy(-lr * xi, &self.g1, w);
-                    axpy(xn, w, &mut self.h);
-                }
-            }
+            Some(next) => update_w1_and_next(&mut self.w1, width, &self.g1, lr, x, next, &mut self.h),
             None => {
-                for (w, &xi) in rows {
+                for (w, &xi) in self.w1.chunks_exact_mut(width).zip(x) {
                     axpy(-lr * xi, &self.g1, w);
                 }
             }
+        }
+    }
+}
+
+/// Vector width of the fused `W1` pass (8 f32: one AVX2 register, half an AVX-512 one).
+const LANES: usize = 8;
+
+/// `W1 -= lr outer(x, g1)` and `h = next W1` (with the updated `W1`) in one pass.
+///
+/// The loop runs over blocks of [`LANES`] columns, and within a block over the rows,
+/// so that a block of `g1` and of the accumulating `h` stay in registers: each
+/// weight is loaded once and stored once per sample, and nothing else is stored.
+/// Every value goes through the same operations in the same order as the plain
+/// row-by-row loop (`h_j` sums over the rows in order), so the bits are the same.
+#[inline(always)]
+fn update_w1_and_next(
+    w1: &mut [f32],
+    width: usize,
+    g1: &[f32],
+    lr: f32,
+    x: &[f32],
+    next: &[f32],
+    h: &mut [f32],
+) {
+    let blocks = width / LANES;
+    for b in 0..blocks {
+        let c = b * LANES;
+        let g: [f32; LANES] = g1[c..c + LANES].try_into().expect("a block");
+        let mut acc = [0.0f32; LANES];
+        for ((row, &xi), &xn) in w1.chunks_exact_mut(width).zip(x).zip(next) {
+            let a = -lr * xi;
+            let w: &mut [f32; LANES] = (&mut row[c..c + LANES]).try_into().expect("a block");
+            for l in 0..LANES {
+                w[l] = a.mul_add(g[l], w[l]);
+                acc[l] = xn.mul_add(w[l], acc[l]);
+            }
+        }
+        h[c..c + LANES].copy_from_slice(&acc);
+    }
+    let c = blocks * LANES;
+    h[c..].fill(0.0);
+    for ((row, &xi), &xn) in w1.chunks_exact_mut(width).zip(x).zip(next) {
+        let a = -lr * xi;
+        for (w, (&g, acc)) in row[c..].iter_mut().zip(g1[c..].iter().zip(&mut h[c..])) {
+            *w = a.mul_add(g, *w);
+            *acc = xn.mul_add(*w, *acc);
         }
     }
 }
@@ -240,6 +279,23 @@ mod tests {
     fn small_layers_are_not_split() {
         assert_eq!(first_part_width(10), 10);
         assert_eq!(first_part_width(200), 104);
+    }
+
+    #[test]
+    fn the_blocked_w1_pass_matches_the_row_by_row_one() {
+        let (inputs, width) = (5, 20); // two blocks of 8 and a tail of 4
+        let w1: Vec<f32> = (0..inputs * width).map(|i| (i as f32 * 0.37).sin()).collect();
+        let g1: Vec<f32> = (0..width).map(|i| (i as f32 * 0.11).cos()).collect();
+        let x = [0.3, -0.2, 0.9, 0.0, -1.1];
+        let next = [-0.5, 0.25, 0.7, 1.5, 0.1];
+        let (mut a, mut ha) = (w1.clone(), vec![9.0; width]);
+        update_w1_and_next(&mut a, width, &g1, 0.1, &x, &next, &mut ha);
+        let (mut b, mut hb) = (w1.clone(), vec![0.0; width]);
+        for ((w, &xi), &xn) in b.chunks_exact_mut(width).zip(&x).zip(&next) {
+            axpy(-0.1 * xi, &g1, w);
+            axpy(xn, w, &mut hb);
+        }
+        assert_eq!((a, ha), (b, hb));
     }
 
     #[test]
