@@ -207,7 +207,9 @@ mod tests {
         assert_eq!(small_number(b"255"), Some(255));
         // The fast pass and the careful one agree on the embedded set.
         let mut text = Vec::new();
-        GzDecoder::new(DIGITS_CSV_GZ).read_to_end(&mut text).unwrap();
+        GzDecoder::new(DIGITS_CSV_GZ)
+            .read_to_end(&mut text)
+            .unwrap();
         let fast = parse_fast(&text).expect("the embedded set is well formed");
         assert_eq!(fast, parse_lines(&text, "embedded").unwrap());
         assert_eq!(parse_fast(b"1,2\n"), None);

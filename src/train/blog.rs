@@ -77,8 +77,18 @@ pub fn train(
     for epoch in 0..config.epochs {
         let threads = pace.threads(epoch);
         let epoch_started = Instant::now();
-        let error = net.epoch(&x, &labels, config, threads, &mut rng) / whole_set;
-        pace.record(epoch, threads, epoch_started.elapsed().as_secs_f64());
+        let (sum_sq, both_ran) = net.epoch(&x, &labels, config, threads, pace.budget(), &mut rng);
+        let error = sum_sq / whole_set;
+        let seconds = epoch_started.elapsed().as_secs_f64();
+        pace.record(
+            epoch,
+            threads,
+            if threads == 1 || both_ran {
+                seconds
+            } else {
+                f64::INFINITY
+            },
+        );
         history.push(EpochStats {
             epoch,
             train_loss: error,
@@ -118,7 +128,9 @@ pub fn train(
 /// per sample) are about twice as fast on an idle machine, and many times slower
 /// when other processes keep taking one of the two cores. Epoch 0 runs on one
 /// thread, epoch 1 on two; then the faster one runs, and the other is tried again
-/// after 2, 4, 8... epochs (the wait doubles each time it loses).
+/// after 2, 4, 8... epochs (the wait doubles each time it loses). Two threads that
+/// fall behind one thread's last epoch time hand the rest of the epoch to one
+/// thread, so a losing trial costs little.
 struct Pace {
     allowed: bool,
     /// The last epoch's seconds on one thread and on two.
@@ -135,6 +147,11 @@ impl Pace {
             next_trial: 1,
             interval: 1,
         }
+    }
+
+    /// What two threads may spend on an epoch: what one thread took last.
+    fn budget(&self) -> Option<f64> {
+        Some(self.last[0]).filter(|t| t.is_finite())
     }
 
     fn faster(&self) -> usize {
@@ -227,63 +244,105 @@ impl BlogNet {
         self.parts.len() == 2 && self.classes <= SLOT_VALUES
     }
 
-    /// One pass over every row in order; returns the summed squared error. With two
-    /// threads (and two parts) each part runs on its own thread.
+    /// One pass over every row in order; returns the summed squared error and
+    /// whether two threads did the whole epoch. With two threads (and two parts) each
+    /// part runs on its own thread; if they fall behind `budget` (seconds for the
+    /// whole epoch, prorated) they stop at a sample and one thread does the rest.
     fn epoch(
         &mut self,
         x: &[f32],
         labels: &[u8],
         cfg: &TrainConfig,
         threads: usize,
+        budget: Option<f64>,
         rng: &mut Xoshiro256PlusPlus,
-    ) -> f64 {
-        let threaded = threads >= 2 && self.splits_in_two();
+    ) -> (f64, bool) {
         if labels.is_empty() {
-            return 0.0;
+            return (0.0, false);
         }
         let (hidden, classes) = (self.hidden, self.classes);
-        if !threaded {
-            let parts = &mut self.parts[..];
-            return crate::simd::dispatch!(fn(parts: &mut [Part], x: &[f32], labels: &[u8], cfg: &TrainConfig, rng: &mut Xoshiro256PlusPlus, hidden: usize, classes: usize) -> f64 {
-                epoch_one_thread(parts, x, labels, cfg, rng, hidden, classes)
-            });
+        let (mut from, mut sum_sq) = (0, 0.0);
+        let threaded = threads >= 2 && self.splits_in_two();
+        if threaded {
+            (sum_sq, from) = self.epoch_two_threads(x, labels, cfg, budget, rng);
         }
+        let parts = &mut self.parts[..];
+        let sum_sq = one_thread(parts, x, labels, cfg, rng, (hidden, classes), from, sum_sq);
+        (sum_sq, threaded && from == labels.len())
+    }
+
+    /// The epoch on two threads, until the end or until they fall behind `budget`;
+    /// returns the summed squared error so far and the first sample not done.
+    fn epoch_two_threads(
+        &mut self,
+        x: &[f32],
+        labels: &[u8],
+        cfg: &TrainConfig,
+        budget: Option<f64>,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> (f64, usize) {
+        let (hidden, classes) = (self.hidden, self.classes);
         let exchange = Exchange::default();
         let (first, second) = self.parts.split_at_mut(1);
         let mut rng_copy = rng.clone();
+        let ctx = |me, budget| Thread {
+            me,
+            x,
+            labels,
+            cfg,
+            exchange: &exchange,
+            hidden,
+            classes,
+            budget,
+        };
+        let (theirs, mine) = (ctx(1, None), ctx(0, budget));
         std::thread::scope(|scope| {
-            let other = scope.spawn(|| {
-                part_thread(
-                    &mut second[0],
-                    1,
-                    x,
-                    labels,
-                    cfg,
-                    &mut rng_copy,
-                    &exchange,
-                    hidden,
-                    classes,
-                )
-            });
-            let sum_sq = part_thread(
-                &mut first[0],
-                0,
-                x,
-                labels,
-                cfg,
-                rng,
-                &exchange,
-                hidden,
-                classes,
-            );
+            let other = scope.spawn(|| part_thread(&mut second[0], &theirs, &mut rng_copy));
+            let done = part_thread(&mut first[0], &mine, rng);
             other.join().expect("the second half's thread panicked");
-            sum_sq
+            done
         })
     }
 }
 
-/// Both parts on this thread, one after the other at every step.
+/// What a part's thread needs besides its part and generator.
+struct Thread<'a> {
+    /// 0 or 1; thread 0 keeps the time.
+    me: usize,
+    x: &'a [f32],
+    labels: &'a [u8],
+    cfg: &'a TrainConfig,
+    exchange: &'a Exchange,
+    hidden: usize,
+    classes: usize,
+    /// Seconds the whole epoch may take (thread 0 only).
+    budget: Option<f64>,
+}
+
+/// Grace time before two threads that are behind their budget give up, seconds.
+const SLACK: f64 = 1e-3;
+
+/// [`epoch_one_thread`] compiled for the best vector instructions available.
+#[allow(clippy::too_many_arguments)]
+fn one_thread(
+    parts: &mut [Part],
+    x: &[f32],
+    labels: &[u8],
+    cfg: &TrainConfig,
+    rng: &mut Xoshiro256PlusPlus,
+    (hidden, classes): (usize, usize),
+    from: usize,
+    sum_sq: f64,
+) -> f64 {
+    crate::simd::dispatch!(fn(parts: &mut [Part], x: &[f32], labels: &[u8], cfg: &TrainConfig, rng: &mut Xoshiro256PlusPlus, hidden: usize, classes: usize, from: usize, sum_sq: f64) -> f64 {
+        epoch_one_thread(parts, x, labels, cfg, rng, hidden, classes, from, sum_sq)
+    })
+}
+
+/// Both parts on this thread, one after the other at every step, from sample
+/// `from` on, adding to `sum_sq` (the summed squared error of the samples before).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn epoch_one_thread(
     parts: &mut [Part],
     x: &[f32],
@@ -292,15 +351,16 @@ fn epoch_one_thread(
     rng: &mut Xoshiro256PlusPlus,
     hidden: usize,
     classes: usize,
+    from: usize,
+    mut sum_sq: f64,
 ) -> f64 {
     let mut mask = vec![1.0; hidden];
     let mut logits = vec![0.0; classes];
     let mut partial = vec![0.0; classes];
     let mut e = vec![0.0; classes];
     let keep = 1.0 / (1.0 - cfg.dropout);
-    let mut sum_sq = 0.0;
     let inputs = x.len() / labels.len();
-    for (i, (row, &label)) in x.chunks_exact(inputs).zip(labels).enumerate() {
+    for (i, (row, &label)) in x.chunks_exact(inputs).zip(labels).enumerate().skip(from) {
         let s = sample(x, inputs, i, row, label);
         if i == 0 {
             for p in parts.iter_mut() {
@@ -327,48 +387,48 @@ fn epoch_one_thread(
     sum_sq
 }
 
-/// One part on its own thread (`me` is 0 or 1), exchanging partial logits with the
-/// other part's thread at every sample. Both threads compute the output error from
-/// the same sum, so both apply the same update. Returns the
-/// summed squared error.
-#[allow(clippy::too_many_arguments)]
-fn part_thread(
-    part: &mut Part,
-    me: usize,
-    x: &[f32],
-    labels: &[u8],
-    cfg: &TrainConfig,
-    rng: &mut Xoshiro256PlusPlus,
-    exchange: &Exchange,
-    hidden: usize,
-    classes: usize,
-) -> f64 {
-    crate::simd::dispatch!(fn(part: &mut Part, me: usize, x: &[f32], labels: &[u8], cfg: &TrainConfig, rng: &mut Xoshiro256PlusPlus, exchange: &Exchange, hidden: usize, classes: usize) -> f64 {
-        let mut mask = vec![1.0; hidden];
-        let mut mine = vec![0.0; classes];
-        let mut theirs = vec![0.0; classes];
-        let mut e = vec![0.0; classes];
-        let keep = 1.0 / (1.0 - cfg.dropout);
+/// One part on its own thread, exchanging partial logits with the other part's
+/// thread at every sample. Both threads compute the output error from the same sum,
+/// so both apply the same update. Thread 0 checks the time every 32 samples and asks
+/// both to stop when they are behind the budget. Returns the summed squared error
+/// and the first sample not done.
+fn part_thread(part: &mut Part, t: &Thread<'_>, rng: &mut Xoshiro256PlusPlus) -> (f64, usize) {
+    crate::simd::dispatch!(fn(part: &mut Part, t: &Thread<'_>, rng: &mut Xoshiro256PlusPlus) -> (f64, usize) {
+        let started = Instant::now();
+        let mut mask = vec![1.0; t.hidden];
+        let mut mine = vec![0.0; t.classes];
+        let mut theirs = vec![0.0; t.classes];
+        let mut e = vec![0.0; t.classes];
+        let keep = 1.0 / (1.0 - t.cfg.dropout);
         let mut sum_sq = 0.0;
-        let inputs = x.len() / labels.len();
-        for (i, (row, &label)) in x.chunks_exact(inputs).zip(labels).enumerate() {
+        let (x, n) = (t.x, t.labels.len());
+        let inputs = x.len() / n;
+        for (i, (row, &label)) in x.chunks_exact(inputs).zip(t.labels).enumerate() {
+            if t.exchange.stopped(i) {
+                return (sum_sq, i);
+            }
+            if let Some(budget) = t.budget.filter(|_| i % 32 == 31) {
+                if started.elapsed().as_secs_f64() > budget * (i as f64 / n as f64) + SLACK {
+                    t.exchange.stop_before(i + 1);
+                }
+            }
             let s = sample(x, inputs, i, row, label);
             if i == 0 {
                 part.start(s.x);
             }
-            draw_mask(&mut mask, cfg.dropout, rng);
-            let m = part_mask(&mask, part, cfg.dropout);
+            draw_mask(&mut mask, t.cfg.dropout, rng);
+            let m = part_mask(&mask, part, t.cfg.dropout);
             part.partial_logits(m.map(|m| (m, keep)), &mut mine);
-            exchange.publish(me, i, &mine);
-            exchange.receive(1 - me, i, &mut theirs);
+            t.exchange.publish(t.me, i, &mine);
+            t.exchange.receive(1 - t.me, i, &mut theirs);
             // a + b == b + a exactly in IEEE arithmetic: both threads get one sum.
             for (a, b) in mine.iter_mut().zip(&theirs) {
                 *a += b;
             }
             sum_sq += output_error(&mut mine, s.label, &mut e);
-            part.update(&e, m, cfg.lr, s.x, s.next);
+            part.update(&e, m, t.cfg.lr, s.x, s.next);
         }
-        sum_sq
+        (sum_sq, n)
     })
 }
 
@@ -498,7 +558,7 @@ mod tests {
         for threads in [1, 2] {
             let mut net = BlogNet::from_mlp(&start);
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
-            net.epoch(&x, &labels, &config, threads, &mut rng);
+            net.epoch(&x, &labels, &config, threads, None, &mut rng);
             let fast = net.into_mlp();
             let worst = |a: &[f32], b: &[f32]| {
                 a.iter()

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 pub const SLOT_VALUES: usize = 14;
 
 /// Busy-wait rounds before yielding the core (a neighbour may need it more).
-const SPINS_BEFORE_YIELD: u32 = 1 << 14;
+const SPINS_BEFORE_YIELD: u32 = 1 << 10;
 
 #[repr(align(64))]
 #[derive(Default)]
@@ -21,13 +21,35 @@ struct Slot {
     values: [AtomicU32; SLOT_VALUES],
 }
 
-/// Mailboxes for two threads: `slots[parity][thread]`.
-#[derive(Default)]
+/// Mailboxes for two threads, `slots[parity][thread]`, and the sample at which
+/// both are to stop.
 pub struct Exchange {
     slots: [[Slot; 2]; 2],
+    stop_at: AtomicUsize,
+}
+
+impl Default for Exchange {
+    fn default() -> Self {
+        Exchange {
+            slots: Default::default(),
+            stop_at: AtomicUsize::new(usize::MAX),
+        }
+    }
 }
 
 impl Exchange {
+    /// Asks both threads to stop before `sample`. Thread 0 calls it before it
+    /// publishes `sample - 1`; the other thread cannot be past `sample - 1` then, and
+    /// sees the request (published before) once it has received `sample - 1`.
+    pub fn stop_before(&self, sample: usize) {
+        self.stop_at.store(sample, Ordering::Relaxed);
+    }
+
+    /// Whether the threads are to stop before `sample`.
+    pub fn stopped(&self, sample: usize) -> bool {
+        sample >= self.stop_at.load(Ordering::Relaxed)
+    }
+
     /// Thread `thread` publishes `values` (at most [`SLOT_VALUES`]) for 0-based `sample`.
     pub fn publish(&self, thread: usize, sample: usize, values: &[f32]) {
         let slot = &self.slots[sample % 2][thread];
@@ -80,5 +102,29 @@ mod tests {
             (run(0), t.join().unwrap())
         });
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_stop_request_stops_both_threads_at_the_same_sample() {
+        let ex = Exchange::default();
+        let run = |me: usize| {
+            let mut got = [0.0f32; 1];
+            for s in 0..10_000 {
+                if ex.stopped(s) {
+                    return s;
+                }
+                if me == 0 && s == 777 {
+                    ex.stop_before(s + 1);
+                }
+                ex.publish(me, s, &[s as f32]);
+                ex.receive(1 - me, s, &mut got);
+            }
+            10_000
+        };
+        let (a, b) = std::thread::scope(|sc| {
+            let t = sc.spawn(|| run(1));
+            (run(0), t.join().unwrap())
+        });
+        assert_eq!((a, b), (778, 778));
     }
 }

@@ -141,7 +141,9 @@ impl Part {
             axpy(-lr * ek, &self.h, w);
         }
         match next {
-            Some(next) => update_w1_and_next(&mut self.w1, width, &self.g1, lr, x, next, &mut self.h),
+            Some(next) => {
+                update_w1_and_next(&mut self.w1, width, &self.g1, lr, x, next, &mut self.h)
+            }
             None => {
                 for (w, &xi) in self.w1.chunks_exact_mut(width).zip(x) {
                     axpy(-lr * xi, &self.g1, w);
@@ -284,7 +286,9 @@ mod tests {
     #[test]
     fn the_blocked_w1_pass_matches_the_row_by_row_one() {
         let (inputs, width) = (5, 20); // two blocks of 8 and a tail of 4
-        let w1: Vec<f32> = (0..inputs * width).map(|i| (i as f32 * 0.37).sin()).collect();
+        let w1: Vec<f32> = (0..inputs * width)
+            .map(|i| (i as f32 * 0.37).sin())
+            .collect();
         let g1: Vec<f32> = (0..width).map(|i| (i as f32 * 0.11).cos()).collect();
         let x = [0.3, -0.2, 0.9, 0.0, -1.1];
         let next = [-0.5, 0.25, 0.7, 1.5, 0.1];
