@@ -82,8 +82,9 @@ pub struct EpochTiming {
     pub gflops: f64,
 }
 
-/// The standard recipe's settings for a benchmark: `hidden` units of `activation`,
-/// dropout 0.5, Adam 1e-3, `batch` rows, no validation part, `epochs` epochs.
+/// The standard recipe's settings for a benchmark, as `bench/torch_reference.py`
+/// trains: `hidden` units of `activation`, dropout 0.5 on them (none on the input),
+/// Adam at a constant 1e-3, `batch` rows, no validation part, `epochs` epochs.
 pub fn bench_config(
     hidden: usize,
     activation: Activation,
@@ -95,6 +96,13 @@ pub fn bench_config(
     c.activation = activation;
     c.batch_size = batch;
     c.epochs = epochs;
+    c.dropout = 0.5;
+    c.input_dropout = 0.0;
+    c.optimizer = crate::train::OptimizerKind::Adam;
+    c.lr = 1e-3;
+    c.schedule = crate::train::Schedule::Constant;
+    c.weight_decay = 0.0;
+    c.max_norm = None;
     c.validation_fraction = 0.0;
     c.patience = None;
     c

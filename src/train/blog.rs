@@ -453,6 +453,8 @@ fn sample<'a>(x: &'a [f32], inputs: usize, i: usize, row: &'a [f32], label: u8) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::{Gradients, Workspace};
+    use rand::RngExt;
 
     #[test]
     fn pace_keeps_the_faster_and_backs_off_from_the_slower() {
@@ -575,13 +577,6 @@ mod tests {
             assert_ne!(fast.layers[0].weight, start.layers[0].weight);
         }
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::nn::{Gradients, Workspace};
-    use rand::RngExt;
 
     /// A small blog net (no biases, weights in [-1, 1)) and one sample.
     fn setup() -> (Mlp, Vec<f32>, u8) {
@@ -600,14 +595,13 @@ mod tests {
     /// The blog's weight change for one sample with rate 1 and no dropout.
     fn blog_update(net: &Mlp, x: &[f32], label: u8) -> Mlp {
         let mut b = BlogNet::from_mlp(net);
-        let mut s = Scratch::new(b.hidden, b.classes);
         let cfg = TrainConfig {
             lr: 1.0,
             dropout: 0.0,
             ..TrainConfig::blog()
         };
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
-        b.epoch(x, &[label], &cfg, &mut s, &mut rng);
+        b.epoch(x, &[label], &cfg, 1, None, &mut rng);
         let after = b.into_mlp();
         let mut step = after.clone();
         for (d, (a, before)) in step
