@@ -21,6 +21,7 @@
 //! - `plot` (feature `plot`): the pictures of a run (digit grid, confusion heatmap,
 //!   curves, mistakes, weights) as PNG or SVG, drawn with an embedded font.
 //! - `serve` (feature `serve`): the drawing page and JSON API behind `digitnet serve`.
+//! - [`bench`]: the timings `digitnet bench` prints (epochs, inference, GFLOP/s).
 //!
 //! ```
 //! use digitnet::{data, experiment, train};
@@ -68,6 +69,7 @@
 
 pub mod atomic;
 pub mod augment;
+pub mod bench;
 pub mod data;
 pub mod error;
 pub mod evaluate;

@@ -4,6 +4,11 @@
 //! Matrices are contiguous row-major `f32`. Transposes are expressed through strides
 //! (never copied), which `matrixmultiply` supports natively.
 
+/// Every core this process may run on: the default number of threads.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Whether an operand is used as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -33,6 +38,9 @@ pub fn gemm(
     if m == 0 || n == 0 {
         return;
     }
+    if m == 1 {
+        return vector_times_matrix(k, n, &a[..k], b, op_b, beta, &mut c[..n]);
+    }
     let (rsa, csa) = strides(op_a, m, k);
     let (rsb, csb) = strides(op_b, k, n);
     // SAFETY: the asserts above guarantee every index the kernel touches
@@ -55,6 +63,70 @@ pub fn gemm(
             1,
         );
     }
+}
+
+/// `c = a B' + beta c` for one row `a` (1 x k): a single image's forward pass.
+///
+/// The GEMM crate would pack all of `B` and wake its threads for one row; this
+/// reads `B` once, in storage order, on one thread (the work is bound by reading
+/// `B`, not by arithmetic). Each output is a chain of fused multiply-adds over `k`
+/// in order: the same bits whatever the machine's vector width.
+#[allow(clippy::too_many_arguments)]
+fn vector_times_matrix(
+    k: usize,
+    n: usize,
+    a: &[f32],
+    b: &[f32],
+    op_b: Op,
+    beta: f32,
+    c: &mut [f32],
+) {
+    crate::simd::dispatch!(fn(k: usize, n: usize, a: &[f32], b: &[f32], op_b: Op, beta: f32, c: &mut [f32]) -> () {
+        if beta == 0.0 {
+            c.fill(0.0);
+        } else {
+            for v in c.iter_mut() {
+                *v *= beta;
+            }
+        }
+        match op_b {
+            // B is k x n: c += a_p * (row p of B), row after row.
+            Op::N => {
+                for (&ap, row) in a.iter().zip(b.chunks_exact(n).take(k)) {
+                    for (v, &w) in c.iter_mut().zip(row) {
+                        *v = ap.mul_add(w, *v);
+                    }
+                }
+            }
+            // B is n x k: c_j += a . (row j of B), summed over 16 lanes.
+            Op::T => {
+                for (v, row) in c.iter_mut().zip(b.chunks_exact(k)) {
+                    *v += dot16(a, row);
+                }
+            }
+        }
+    })
+}
+
+/// `x . y` in sixteen independent lanes (so it vectorises), then summed in order.
+#[inline(always)]
+fn dot16(x: &[f32], y: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 16];
+    let (xc, yc) = (x.chunks_exact(16), y.chunks_exact(16));
+    let mut tail = 0.0f32;
+    for (&p, &q) in xc.remainder().iter().zip(yc.remainder()) {
+        tail = p.mul_add(q, tail);
+    }
+    for (p, q) in xc.zip(yc) {
+        for l in 0..16 {
+            acc[l] = p[l].mul_add(q[l], acc[l]);
+        }
+    }
+    let mut sum = 0.0;
+    for v in acc {
+        sum += v;
+    }
+    sum + tail
 }
 
 /// Row and column strides of a logical `rows x cols` operand stored as `op` says.
@@ -115,6 +187,26 @@ mod tests {
             let mut c = vec![1.0; m * n];
             gemm(m, k, n, &a, oa, &b, ob, 0.0, &mut c);
             assert_eq!(c, naive(m, k, n, &a, oa == Op::T, &b, ob == Op::T));
+        }
+    }
+
+    #[test]
+    fn one_row_takes_the_vector_path_and_agrees_with_the_triple_loop() {
+        let (k, n) = (37, 21); // not multiples of the vector widths
+        let a: Vec<f32> = (0..k).map(|i| (i as f32 * 0.3).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.7).cos()).collect();
+        for ob in [Op::N, Op::T] {
+            let mut c = vec![f32::NAN; n]; // beta 0 must overwrite, not scale, old values
+            gemm(1, k, n, &a, Op::N, &b, ob, 0.0, &mut c);
+            let want = naive(1, k, n, &a, false, &b, ob == Op::T);
+            for (x, y) in c.iter().zip(&want) {
+                assert!((x - y).abs() < 1e-5, "{ob:?}: {x} vs {y}");
+            }
+            let mut c2 = vec![1.0; n];
+            gemm(1, k, n, &a, Op::T, &b, ob, 2.0, &mut c2);
+            for (x, y) in c2.iter().zip(&want) {
+                assert!((x - (y + 2.0)).abs() < 1e-5);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch. One file per command; no maths here.
 
+mod bench;
 mod color;
 mod eval;
 mod info;
@@ -32,6 +33,10 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     train: train::TrainArgs,
+    /// Threads for training and inference (default: every core). Results do not
+    /// depend on it (see the README's "Threads" section).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,6 +56,8 @@ enum Command {
     /// Serve a page to draw digits on, and a JSON API that reads them.
     #[cfg(feature = "serve")]
     Serve(serve::ServeArgs),
+    /// Time training epochs, inference and latency; print GFLOP/s next to the peak.
+    Bench(bench::BenchArgs),
 }
 
 /// Exit code for a user's mistake in flags or settings (as clap uses).
@@ -93,8 +100,8 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),
     };
-    let result = match cli.command {
-        Some(Command::Train(args)) => train::run(*args),
+    let result = set_threads(cli.threads).and_then(|threads| match cli.command {
+        Some(Command::Train(args)) => train::run(*args, threads),
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Predict(args)) => predict::run(args),
@@ -102,8 +109,9 @@ pub fn run() -> ExitCode {
         Some(Command::Plot(args)) => plot::run(args),
         #[cfg(feature = "serve")]
         Some(Command::Serve(args)) => serve::run(args),
-        None => train::run(cli.train),
-    };
+        Some(Command::Bench(args)) => bench::run(args, threads),
+        None => train::run(cli.train, threads),
+    });
     match result {
         Ok(code) => code,
         Err(err) => {
@@ -114,4 +122,21 @@ pub fn run() -> ExitCode {
             }
         }
     }
+}
+
+/// Fixes the number of threads: `--threads`, else `MATMUL_NUM_THREADS` if set, else
+/// every core. The GEMM crate reads `MATMUL_NUM_THREADS` once, at its first product.
+fn set_threads(flag: Option<usize>) -> anyhow::Result<usize> {
+    let from_env = || std::env::var("MATMUL_NUM_THREADS").ok()?.parse().ok();
+    let threads = match flag {
+        Some(0) => Err(digitnet::Error::config(
+            "invalid --threads 0, which should be a number of threads of at least 1",
+        ))?,
+        Some(n) => n,
+        None => from_env().unwrap_or_else(digitnet::linalg::default_threads),
+    };
+    // SAFETY: nothing has started a thread yet (this runs right after parsing the
+    // command line), so no other thread can be reading the environment.
+    unsafe { std::env::set_var("MATMUL_NUM_THREADS", threads.to_string()) };
+    Ok(threads)
 }

@@ -203,10 +203,11 @@ impl TrainArgs {
     }
 }
 
-/// Runs `digitnet train`.
-pub fn run(args: TrainArgs) -> Result<ExitCode> {
+/// Runs `digitnet train` on `threads` threads.
+pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
     let source = args.source()?;
-    let config = args.config(&source);
+    let mut config = args.config(&source);
+    config.threads = threads;
     #[cfg(feature = "plot")]
     if args.out.is_some() && args.folds.is_some() {
         anyhow::bail!(digitnet::Error::config(

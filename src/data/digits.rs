@@ -25,53 +25,109 @@ pub fn load() -> Result<Dataset> {
 }
 
 /// Decodes a gzip-compressed CSV in the layout of `digits.csv.gz`.
+///
+/// This runs at every start of the program, so well-formed text goes through one
+/// tight pass over its bytes ([`parse_fast`]); anything else goes through a careful
+/// line-by-line parse that names the line and field at fault.
 pub fn parse(gz: &[u8], origin: &str) -> Result<Dataset> {
-    let mut text = String::new();
+    let mut text = Vec::with_capacity(gz.len() * 5);
     GzDecoder::new(gz)
-        .read_to_string(&mut text)
-        .map_err(|e| Error::data(origin, format!("not a readable gzip text: {e}")))?;
+        .read_to_end(&mut text)
+        .map_err(|e| Error::data(origin, format!("not a readable gzip file: {e}")))?;
+    let (pixels, labels) = match parse_fast(&text) {
+        Some(parsed) => parsed,
+        None => parse_lines(&text, origin)?,
+    };
+    Dataset::new("digits", pixels, labels, (SIDE, SIDE), 16.0, 10)
+}
+
+/// Pixels and labels of text made only of digits, commas and `\n`, every line 64
+/// values 0..16 then a label 0..9; `None` for anything else.
+fn parse_fast(text: &[u8]) -> Option<(Vec<f32>, Vec<u8>)> {
     let features = SIDE * SIDE;
     let mut pixels = Vec::with_capacity(1797 * features);
     let mut labels = Vec::with_capacity(1797);
-    for (n, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let at = || format!("{origin}, line {}", n + 1);
-        let values: Vec<&str> = line.split(',').collect();
-        if values.len() != features + 1 {
-            return Err(Error::data(
-                at(),
-                format!(
-                    "found {} fields, expected {} (64 pixels then the label)",
-                    values.len(),
-                    features + 1
-                ),
-            ));
+    let (mut value, mut digits, mut field) = (0u32, 0u32, 0usize);
+    for &b in text {
+        match b {
+            b'0'..=b'9' => {
+                value = value * 10 + u32::from(b - b'0');
+                digits += 1;
+            }
+            b',' if digits > 0 && field < features && value <= 16 => {
+                pixels.push(value as f32);
+                (value, digits, field) = (0, 0, field + 1);
+            }
+            b'\n' if digits > 0 && field == features && value <= 9 => {
+                labels.push(value as u8);
+                (value, digits, field) = (0, 0, 0);
+            }
+            _ => return None,
         }
-        for v in &values[..features] {
-            let x: u8 = v.trim().parse().ok().filter(|&x| x <= 16).ok_or_else(|| {
-                Error::data(
-                    at(),
-                    format!("pixel value '{v}' should be a whole number 0..16"),
-                )
-            })?;
-            pixels.push(f32::from(x));
+        if digits > 2 {
+            return None;
         }
-        let label = values[features];
-        labels.push(
-            label
-                .trim()
-                .parse()
-                .ok()
-                .filter(|&l: &u8| l <= 9)
-                .ok_or_else(|| {
-                    Error::data(at(), format!("label '{label}' should be a digit 0..9"))
-                })?,
-        );
     }
-    Dataset::new("digits", pixels, labels, (SIDE, SIDE), 16.0, 10)
+    match (digits, field) {
+        (0, 0) => Some((pixels, labels)),
+        (1.., f) if f == features && value <= 9 => {
+            labels.push(value as u8);
+            Some((pixels, labels))
+        }
+        _ => None,
+    }
+}
+
+/// The careful parse: line by line, with a message naming the line at fault.
+fn parse_lines(text: &[u8], origin: &str) -> Result<(Vec<f32>, Vec<u8>)> {
+    let features = SIDE * SIDE;
+    let mut pixels = Vec::with_capacity(1797 * features);
+    let mut labels = Vec::with_capacity(1797);
+    let mut row = [0u8; SIDE * SIDE + 1];
+    for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        parse_row(line, &mut row)
+            .map_err(|message| Error::data(format!("{origin}, line {}", n + 1), message))?;
+        pixels.extend(row[..features].iter().map(|&v| f32::from(v)));
+        labels.push(row[features]);
+    }
+    Ok((pixels, labels))
+}
+
+/// Parses one line of 64 pixel values (0..16) and a label (0..9) into `row`.
+fn parse_row(line: &[u8], row: &mut [u8; SIDE * SIDE + 1]) -> std::result::Result<(), String> {
+    let features = SIDE * SIDE;
+    let found = line.iter().filter(|&&b| b == b',').count() + 1;
+    if found != features + 1 {
+        return Err(format!(
+            "found {found} fields, expected {} (64 pixels then the label)",
+            features + 1
+        ));
+    }
+    for (i, (field, slot)) in line.split(|&b| b == b',').zip(row.iter_mut()).enumerate() {
+        let (max, what) = if i < features {
+            (16, "pixel value '{}' should be a whole number 0..16")
+        } else {
+            (9, "label '{}' should be a digit 0..9")
+        };
+        *slot = small_number(field.trim_ascii())
+            .filter(|&v| v <= max)
+            .ok_or_else(|| what.replace("{}", &String::from_utf8_lossy(field)))?;
+    }
+    Ok(())
+}
+
+/// The value of one to three ASCII digits, or `None`.
+fn small_number(field: &[u8]) -> Option<u8> {
+    if field.is_empty() || field.len() > 3 || !field.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let value = field
+        .iter()
+        .fold(0u16, |v, &d| v * 10 + u16::from(d - b'0'));
+    u8::try_from(value).ok()
 }
 
 #[cfg(test)]
@@ -138,5 +194,32 @@ mod tests {
     #[test]
     fn bytes_that_are_not_gzip_are_refused() {
         assert!(parse(b"hello", "x.gz").is_err());
+    }
+
+    #[test]
+    fn spaces_and_windows_line_ends_are_accepted_and_junk_is_not() {
+        let row = [" 1"; 64].join(",") + ", 7\r\n\n";
+        let d = parse(&gz(&row), "x.gz").unwrap();
+        assert_eq!((d.len(), d.labels[0], d.pixels[63]), (1, 7, 1.0));
+        let row = ["1"; 63].join(",") + ",x1,7";
+        let err = parse(&gz(&row), "x.gz").unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("'x1'"), "{err}");
+        assert_eq!(small_number(b"255"), Some(255));
+        // The fast pass and the careful one agree on the embedded set.
+        let mut text = Vec::new();
+        GzDecoder::new(DIGITS_CSV_GZ)
+            .read_to_end(&mut text)
+            .unwrap();
+        let fast = parse_fast(&text).expect("the embedded set is well formed");
+        assert_eq!(fast, parse_lines(&text, "embedded").unwrap());
+        assert_eq!(parse_fast(b"1,2\n"), None);
+        assert_eq!(
+            (
+                small_number(b"256"),
+                small_number(b""),
+                small_number(b"1000")
+            ),
+            (None, None, None)
+        );
     }
 }

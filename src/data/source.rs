@@ -343,7 +343,7 @@ mod tests {
         };
         assert_eq!((d.len(), d.name.as_str()), (2, "mine.csv"));
         let source = DataSource::parse(dir.to_str().unwrap()).unwrap();
-        assert_eq!(source, DataSource::ImageFolder(dir));
+        assert_eq!(source, DataSource::ImageFolder(dir.clone()));
         // An image folder without class sub-folders is refused, naming the folder.
         let err = source
             .load(&LoadOptions::default())

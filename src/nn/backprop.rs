@@ -7,7 +7,7 @@ use rand::Rng;
 
 use super::dropout::{Dropout, fill_mask};
 use super::{Activation, Mlp};
-use crate::linalg::{Op, add_row, column_sums, gemm};
+use crate::linalg::{Op, column_sums, gemm};
 
 /// Per-batch buffers, sized once for the largest batch and reused, so the hot
 /// loop allocates nothing.
@@ -163,14 +163,10 @@ impl Mlp {
                 0.0,
                 out,
             );
-            if layer.has_bias() {
-                add_row(out, &layer.bias);
-            }
-            layer.activation.apply(out, layer.outputs);
-            let mask = &ws.masks[l];
-            if use_masks && !mask.is_empty() {
-                out.iter_mut().zip(mask).for_each(|(y, m)| *y *= m);
-            }
+            let mask: &[f32] = if use_masks { &ws.masks[l] } else { &[] };
+            layer
+                .activation
+                .apply_fused(out, layer.outputs, &layer.bias, mask);
         }
     }
 
@@ -249,10 +245,18 @@ impl Mlp {
 
 /// Multiplies each upstream gradient by `m * f'(y/m)` (0 where the unit was dropped),
 /// where `y` is the unit's dropped-and-scaled output and `m` its mask value.
+/// Compiled for AVX2 and AVX-512 as well, chosen at run time.
 fn scale_by_local_derivative(delta: &mut [f32], outputs: &[f32], mask: &[f32], act: Activation) {
     if act == Activation::Relu {
         return relu_local_derivative(delta, outputs, mask);
     }
+    crate::simd::dispatch!(fn(delta: &mut [f32], outputs: &[f32], mask: &[f32], act: Activation) -> () {
+        scale_loop(delta, outputs, mask, act)
+    })
+}
+
+#[inline(always)]
+fn scale_loop(delta: &mut [f32], outputs: &[f32], mask: &[f32], act: Activation) {
     if mask.is_empty() {
         for (d, &y) in delta.iter_mut().zip(outputs) {
             *d *= act.derivative_at_output(y);

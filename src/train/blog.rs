@@ -25,6 +25,13 @@
 //! use all 200 epochs. The post computed `exp(x)/sum(exp(x))`, which overflows;
 //! we compute softmax stably (the same function) and report `diverged` if a value
 //! ever becomes non-finite.
+//!
+//! Speed: the hidden layer is cut into two fixed parts ([`part`]) that two threads
+//! train side by side, exchanging ten partial logits per sample ([`exchange`]);
+//! the results are the same bits with one thread or two.
+
+mod exchange;
+mod part;
 
 use std::time::Instant;
 
@@ -34,28 +41,10 @@ use rand::rngs::Xoshiro256PlusPlus;
 use super::{EpochStats, Flow, Monitor, Stop, TrainConfig, Trained};
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::nn::{Activation, Init, Mlp, NetSpec, fast_tanh, softmax_in_place};
+use crate::nn::{Activation, Dense, Init, Mlp, NetSpec};
 use crate::normalize::Normalizer;
-
-/// The blog's weights in the layout its per-sample loops want: every inner loop
-/// runs over the hidden units, contiguously.
-struct BlogNet {
-    hidden: usize,
-    classes: usize,
-    /// `inputs x hidden`.
-    w1: Vec<f32>,
-    /// `classes x hidden` (W2 transposed).
-    w2t: Vec<f32>,
-}
-
-/// Per-sample scratch space, allocated once.
-struct Scratch {
-    h: Vec<f32>,
-    mask: Vec<f32>,
-    out: Vec<f32>,
-    e: Vec<f32>,
-    g1: Vec<f32>,
-}
+use exchange::{Exchange, SLOT_VALUES};
+use part::{Part, draw_mask, first_part_width, output_error};
 
 /// Runs the blog recipe on `rows` of `data` (see the module docs).
 pub fn train(
@@ -79,14 +68,27 @@ pub fn train(
         init: Init::UnitUniform,
     };
     let mut net = BlogNet::from_mlp(&Mlp::new(&spec, &mut rng)?);
-    let mut s = Scratch::new(net.hidden, net.classes);
     let whole_set = data.len() as f64;
 
     monitor.start(config.epochs, 1);
     let mut history = Vec::new();
     let mut stop = Stop::EpochLimit;
+    let mut pace = Pace::new(config.threads >= 2 && net.splits_in_two());
     for epoch in 0..config.epochs {
-        let error = net.epoch(&x, &labels, config, &mut s, &mut rng) / whole_set;
+        let threads = pace.threads(epoch);
+        let epoch_started = Instant::now();
+        let (sum_sq, both_ran) = net.epoch(&x, &labels, config, threads, pace.budget(), &mut rng);
+        let error = sum_sq / whole_set;
+        let seconds = epoch_started.elapsed().as_secs_f64();
+        pace.record(
+            epoch,
+            threads,
+            if threads == 1 || both_ran {
+                seconds
+            } else {
+                f64::INFINITY
+            },
+        );
         history.push(EpochStats {
             epoch,
             train_loss: error,
@@ -121,186 +123,331 @@ pub fn train(
     })
 }
 
-impl Scratch {
-    fn new(hidden: usize, classes: usize) -> Self {
-        Scratch {
-            h: vec![0.0; hidden],
-            mask: vec![1.0; hidden],
-            out: vec![0.0; classes],
-            e: vec![0.0; classes],
-            g1: vec![0.0; hidden],
+/// Chooses one thread or two for each epoch by timing both. The results are the
+/// same bits either way, so only speed decides: two threads in lockstep (an exchange
+/// per sample) are about twice as fast on an idle machine, and many times slower
+/// when other processes keep taking one of the two cores. Epoch 0 runs on one
+/// thread, epoch 1 on two; then the faster one runs, and the other is tried again
+/// after 2, 4, 8... epochs (the wait doubles each time it loses). Two threads that
+/// fall behind one thread's last epoch time hand the rest of the epoch to one
+/// thread, so a losing trial costs little.
+struct Pace {
+    allowed: bool,
+    /// The last epoch's seconds on one thread and on two.
+    last: [f64; 2],
+    next_trial: usize,
+    interval: usize,
+}
+
+impl Pace {
+    fn new(allowed: bool) -> Self {
+        Pace {
+            allowed,
+            last: [f64::INFINITY; 2],
+            next_trial: 1,
+            interval: 1,
         }
     }
+
+    /// What two threads may spend on an epoch: what one thread took last.
+    fn budget(&self) -> Option<f64> {
+        Some(self.last[0]).filter(|t| t.is_finite())
+    }
+
+    fn faster(&self) -> usize {
+        if self.last[1] < self.last[0] { 2 } else { 1 }
+    }
+
+    /// Threads for 0-based `epoch`.
+    fn threads(&self, epoch: usize) -> usize {
+        match epoch {
+            _ if !self.allowed => 1,
+            0 => 1,
+            1 => 2,
+            e if e == self.next_trial => 3 - self.faster(),
+            _ => self.faster(),
+        }
+    }
+
+    /// Notes that `epoch` took `seconds` on `threads` threads.
+    fn record(&mut self, epoch: usize, threads: usize, seconds: f64) {
+        self.last[threads.clamp(1, 2) - 1] = seconds;
+        if epoch == self.next_trial {
+            if self.faster() != threads {
+                self.interval *= 2;
+            }
+            self.next_trial = epoch + self.interval.max(2);
+        }
+    }
+}
+
+/// The blog's net as the parts of its hidden layer.
+struct BlogNet {
+    inputs: usize,
+    hidden: usize,
+    classes: usize,
+    parts: Vec<Part>,
+}
+
+/// What one sample's step needs besides the weights.
+struct Sample<'a> {
+    x: &'a [f32],
+    label: u8,
+    next: Option<&'a [f32]>,
 }
 
 impl BlogNet {
     fn from_mlp(mlp: &Mlp) -> Self {
         let (l1, l2) = (&mlp.layers[0], &mlp.layers[1]);
-        let mut w2t = vec![0.0; l2.weight.len()];
-        for i in 0..l2.inputs {
-            for k in 0..l2.outputs {
-                w2t[k * l2.inputs + i] = l2.weight[i * l2.outputs + k];
-            }
-        }
+        let hidden = l1.outputs;
+        let first = first_part_width(hidden);
+        let parts = [(0, first), (first, hidden - first)]
+            .into_iter()
+            .filter(|&(_, width)| width > 0)
+            .map(|(offset, width)| Part::cut(&l1.weight, &l2.weight, hidden, offset, width))
+            .collect();
         BlogNet {
-            hidden: l1.outputs,
+            inputs: l1.inputs,
+            hidden,
             classes: l2.outputs,
-            w1: l1.weight.clone(),
-            w2t,
+            parts,
         }
     }
 
     fn into_mlp(self) -> Mlp {
-        let mut w2 = vec![0.0; self.w2t.len()];
-        for k in 0..self.classes {
-            for i in 0..self.hidden {
-                w2[i * self.classes + k] = self.w2t[k * self.hidden + i];
-            }
+        let mut w1 = vec![0.0; self.inputs * self.hidden];
+        let mut w2 = vec![0.0; self.hidden * self.classes];
+        for p in &self.parts {
+            p.paste(&mut w1, &mut w2, self.hidden);
         }
-        let layer = |inputs, outputs, weight, activation| crate::nn::Dense {
+        let layer = |inputs, outputs, weight, activation| Dense {
             inputs,
             outputs,
             weight,
             bias: Vec::new(),
             activation,
         };
-        let inputs = self.w1.len() / self.hidden;
         Mlp {
             layers: vec![
-                layer(inputs, self.hidden, self.w1, Activation::Tanh),
+                layer(self.inputs, self.hidden, w1, Activation::Tanh),
                 layer(self.hidden, self.classes, w2, Activation::Softmax),
             ],
         }
     }
 
     fn is_finite(&self) -> bool {
-        self.w1.iter().chain(&self.w2t).all(|w| w.is_finite())
+        self.parts.iter().all(Part::is_finite)
     }
 
-    /// One pass over every row in order; returns the summed squared error.
+    /// Whether two threads can share the work (two parts, logits that fit a slot).
+    fn splits_in_two(&self) -> bool {
+        self.parts.len() == 2 && self.classes <= SLOT_VALUES
+    }
+
+    /// One pass over every row in order; returns the summed squared error and
+    /// whether two threads did the whole epoch. With two threads (and two parts) each
+    /// part runs on its own thread; if they fall behind `budget` (seconds for the
+    /// whole epoch, prorated) they stop at a sample and one thread does the rest.
     fn epoch(
         &mut self,
         x: &[f32],
         labels: &[u8],
         cfg: &TrainConfig,
-        s: &mut Scratch,
+        threads: usize,
+        budget: Option<f64>,
         rng: &mut Xoshiro256PlusPlus,
-    ) -> f64 {
-        let net = self;
-        crate::simd::dispatch!(fn(net: &mut BlogNet, x: &[f32], labels: &[u8], cfg: &TrainConfig, s: &mut Scratch, rng: &mut Xoshiro256PlusPlus) -> f64 {
-            let inputs = x.len() / labels.len().max(1);
-            let mut rows = x.chunks_exact(inputs).zip(labels).peekable();
-            // The first row's pre-activation; later ones are computed while updating W1.
-            s.h.fill(0.0);
-            if let Some((first, _)) = rows.peek() {
-                for (&xi, w_row) in first.iter().zip(net.w1.chunks_exact(net.hidden)) {
-                    axpy(xi, w_row, &mut s.h);
-                }
-            }
-            let mut sum_sq = 0.0;
-            while let Some((row, &label)) = rows.next() {
-                let next = rows.peek().map(|(r, _)| *r);
-                sum_sq += net.step(row, label, next, cfg, s, rng);
-            }
-            sum_sq
-        })
+    ) -> (f64, bool) {
+        if labels.is_empty() {
+            return (0.0, false);
+        }
+        let (hidden, classes) = (self.hidden, self.classes);
+        let (mut from, mut sum_sq) = (0, 0.0);
+        let threaded = threads >= 2 && self.splits_in_two();
+        if threaded {
+            (sum_sq, from) = self.epoch_two_threads(x, labels, cfg, budget, rng);
+        }
+        let parts = &mut self.parts[..];
+        let sum_sq = one_thread(parts, x, labels, cfg, rng, (hidden, classes), from, sum_sq);
+        (sum_sq, threaded && from == labels.len())
     }
 
-    /// Forward pass and update on one sample whose pre-activation `x W1` is already in
-    /// `s.h`; returns its summed squared error. While W1 is updated row by row, the
-    /// next sample's pre-activation is accumulated from the updated rows: one pass over
-    /// W1 instead of two, and exactly the numbers of doing them one after the other.
-    #[inline(always)]
-    fn step(
+    /// The epoch on two threads, until the end or until they fall behind `budget`;
+    /// returns the summed squared error so far and the first sample not done.
+    fn epoch_two_threads(
         &mut self,
         x: &[f32],
-        label: u8,
-        next: Option<&[f32]>,
+        labels: &[u8],
         cfg: &TrainConfig,
-        s: &mut Scratch,
+        budget: Option<f64>,
         rng: &mut Xoshiro256PlusPlus,
-    ) -> f64 {
-        let hidden = self.hidden;
-        // h = tanh(x W1) * m * 1/(1-p)
-        s.h.iter_mut().for_each(|v| *v = fast_tanh(*v));
-        if cfg.dropout > 0.0 {
-            crate::nn::dropout_mask_01(&mut s.mask, cfg.dropout, rng);
-            let keep = 1.0 / (1.0 - cfg.dropout);
-            s.h.iter_mut()
-                .zip(&s.mask)
-                .for_each(|(h, m)| *h *= m * keep);
+    ) -> (f64, usize) {
+        let (hidden, classes) = (self.hidden, self.classes);
+        let exchange = Exchange::default();
+        let (first, second) = self.parts.split_at_mut(1);
+        let mut rng_copy = rng.clone();
+        let ctx = |me, budget| Thread {
+            me,
+            x,
+            labels,
+            cfg,
+            exchange: &exchange,
+            hidden,
+            classes,
+            budget,
+        };
+        let (theirs, mine) = (ctx(1, None), ctx(0, budget));
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| part_thread(&mut second[0], &theirs, &mut rng_copy));
+            let done = part_thread(&mut first[0], &mine, rng);
+            other.join().expect("the second half's thread panicked");
+            done
+        })
+    }
+}
+
+/// What a part's thread needs besides its part and generator.
+struct Thread<'a> {
+    /// 0 or 1; thread 0 keeps the time.
+    me: usize,
+    x: &'a [f32],
+    labels: &'a [u8],
+    cfg: &'a TrainConfig,
+    exchange: &'a Exchange,
+    hidden: usize,
+    classes: usize,
+    /// Seconds the whole epoch may take (thread 0 only).
+    budget: Option<f64>,
+}
+
+/// Grace time before two threads that are behind their budget give up, seconds.
+const SLACK: f64 = 1e-3;
+
+/// [`epoch_one_thread`] compiled for the best vector instructions available.
+#[allow(clippy::too_many_arguments)]
+fn one_thread(
+    parts: &mut [Part],
+    x: &[f32],
+    labels: &[u8],
+    cfg: &TrainConfig,
+    rng: &mut Xoshiro256PlusPlus,
+    (hidden, classes): (usize, usize),
+    from: usize,
+    sum_sq: f64,
+) -> f64 {
+    crate::simd::dispatch!(fn(parts: &mut [Part], x: &[f32], labels: &[u8], cfg: &TrainConfig, rng: &mut Xoshiro256PlusPlus, hidden: usize, classes: usize, from: usize, sum_sq: f64) -> f64 {
+        epoch_one_thread(parts, x, labels, cfg, rng, hidden, classes, from, sum_sq)
+    })
+}
+
+/// Both parts on this thread, one after the other at every step, from sample
+/// `from` on, adding to `sum_sq` (the summed squared error of the samples before).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn epoch_one_thread(
+    parts: &mut [Part],
+    x: &[f32],
+    labels: &[u8],
+    cfg: &TrainConfig,
+    rng: &mut Xoshiro256PlusPlus,
+    hidden: usize,
+    classes: usize,
+    from: usize,
+    mut sum_sq: f64,
+) -> f64 {
+    let mut mask = vec![1.0; hidden];
+    let mut logits = vec![0.0; classes];
+    let mut partial = vec![0.0; classes];
+    let mut e = vec![0.0; classes];
+    let keep = 1.0 / (1.0 - cfg.dropout);
+    let inputs = x.len() / labels.len();
+    for (i, (row, &label)) in x.chunks_exact(inputs).zip(labels).enumerate().skip(from) {
+        let s = sample(x, inputs, i, row, label);
+        if i == 0 {
+            for p in parts.iter_mut() {
+                p.start(s.x);
+            }
         }
-        // out = softmax(h W2)
-        for (o, w) in s.out.iter_mut().zip(self.w2t.chunks_exact(hidden)) {
-            *o = dot(w, &s.h);
+        draw_mask(&mut mask, cfg.dropout, rng);
+        for (j, p) in parts.iter_mut().enumerate() {
+            let m = part_mask(&mask, p, cfg.dropout);
+            let out = if j == 0 { &mut logits } else { &mut partial };
+            p.partial_logits(m.map(|m| (m, keep)), out);
         }
-        softmax_in_place(&mut s.out);
-        // delta = out - t; e = delta * s(1-s) with s = softmax(out) (quirks 1 and 2)
-        let mut sum_sq = 0.0f64;
-        s.e.copy_from_slice(&s.out);
-        softmax_in_place(&mut s.e);
-        for (k, (e, &o)) in s.e.iter_mut().zip(&s.out).enumerate() {
-            let delta = o - if k == usize::from(label) { 1.0 } else { 0.0 };
-            sum_sq += f64::from(delta * delta);
-            *e = delta * *e * (1.0 - *e);
+        if parts.len() > 1 {
+            for (a, b) in logits.iter_mut().zip(&partial) {
+                *a += b;
+            }
         }
-        // g1 = (e W2^T) * (1 - tanh(h)^2) * m   (quirk 3: tanh applied again to h)
-        s.g1.fill(0.0);
-        for (&ek, w) in s.e.iter().zip(self.w2t.chunks_exact(hidden)) {
-            axpy(ek, w, &mut s.g1);
+        sum_sq += output_error(&mut logits, s.label, &mut e);
+        for p in parts.iter_mut() {
+            let m = part_mask(&mask, p, cfg.dropout);
+            p.update(&e, m, cfg.lr, s.x, s.next);
         }
-        for ((g, &h), &m) in s.g1.iter_mut().zip(&s.h).zip(&s.mask) {
-            let t = fast_tanh(h);
-            *g *= (1.0 - t * t) * m;
-        }
-        // W2 -= lr outer(h, e)
-        for (&ek, w) in s.e.iter().zip(self.w2t.chunks_exact_mut(hidden)) {
-            axpy(-cfg.lr * ek, &s.h, w);
-        }
-        // W1 -= lr outer(x, g1), fused with the next row's x W1.
-        s.h.fill(0.0);
-        let rows = self.w1.chunks_exact_mut(hidden).zip(x);
-        match next {
-            Some(next) => {
-                for ((w, &xi), &xn) in rows.zip(next) {
-                    axpy(-cfg.lr * xi, &s.g1, w);
-                    axpy(xn, w, &mut s.h);
+    }
+    sum_sq
+}
+
+/// One part on its own thread, exchanging partial logits with the other part's
+/// thread at every sample. Both threads compute the output error from the same sum,
+/// so both apply the same update. Thread 0 checks the time every 32 samples and asks
+/// both to stop when they are behind the budget. Returns the summed squared error
+/// and the first sample not done.
+fn part_thread(part: &mut Part, t: &Thread<'_>, rng: &mut Xoshiro256PlusPlus) -> (f64, usize) {
+    crate::simd::dispatch!(fn(part: &mut Part, t: &Thread<'_>, rng: &mut Xoshiro256PlusPlus) -> (f64, usize) {
+        let started = Instant::now();
+        let mut mask = vec![1.0; t.hidden];
+        let mut mine = vec![0.0; t.classes];
+        let mut theirs = vec![0.0; t.classes];
+        let mut e = vec![0.0; t.classes];
+        let keep = 1.0 / (1.0 - t.cfg.dropout);
+        let mut sum_sq = 0.0;
+        let (x, n) = (t.x, t.labels.len());
+        let inputs = x.len() / n;
+        for (i, (row, &label)) in x.chunks_exact(inputs).zip(t.labels).enumerate() {
+            if t.exchange.stopped(i) {
+                return (sum_sq, i);
+            }
+            if let Some(budget) = t.budget.filter(|_| i % 32 == 31) {
+                if started.elapsed().as_secs_f64() > budget * (i as f64 / n as f64) + SLACK {
+                    t.exchange.stop_before(i + 1);
                 }
             }
-            None => rows.for_each(|(w, &xi)| axpy(-cfg.lr * xi, &s.g1, w)),
+            let s = sample(x, inputs, i, row, label);
+            if i == 0 {
+                part.start(s.x);
+            }
+            draw_mask(&mut mask, t.cfg.dropout, rng);
+            let m = part_mask(&mask, part, t.cfg.dropout);
+            part.partial_logits(m.map(|m| (m, keep)), &mut mine);
+            t.exchange.publish(t.me, i, &mine);
+            t.exchange.receive(1 - t.me, i, &mut theirs);
+            // a + b == b + a exactly in IEEE arithmetic: both threads get one sum.
+            for (a, b) in mine.iter_mut().zip(&theirs) {
+                *a += b;
+            }
+            sum_sq += output_error(&mut mine, s.label, &mut e);
+            part.update(&e, m, t.cfg.lr, s.x, s.next);
         }
-        sum_sq
-    }
+        (sum_sq, n)
+    })
 }
 
-/// `y += a x`, with fused multiply-adds: one rounding instead of two, and the
-/// same result on every processor (where the hardware lacks FMA, libm computes it
-/// exactly, slowly; every x86-64 processor since 2013 and every aarch64 one has it).
+/// This part's slice of the whole layer's mask, or `None` without dropout.
 #[inline(always)]
-fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y = a.mul_add(x, *y);
-    }
+fn part_mask<'m>(mask: &'m [f32], part: &Part, p: f32) -> Option<&'m [f32]> {
+    (p > 0.0).then(|| &mask[part.offset..part.offset + part.width])
 }
 
-/// `x . y`, in eight independent lanes so the compiler may vectorise it
-/// (a plain sum has a serial dependency it may not reorder).
+/// Row `i` of `x` (rows of `inputs` values) with its label and the row after it.
+/// (A plain function, not a closure-taking iterator: closures are not compiled
+/// with the vector instructions of the function that [`crate::simd::dispatch`] made.)
 #[inline(always)]
-fn dot(x: &[f32], y: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-    let tail: f32 = xc
-        .remainder()
-        .iter()
-        .zip(yc.remainder())
-        .map(|(a, b)| a * b)
-        .sum();
-    for (a, b) in xc.zip(yc) {
-        for i in 0..8 {
-            acc[i] = a[i].mul_add(b[i], acc[i]);
-        }
+fn sample<'a>(x: &'a [f32], inputs: usize, i: usize, row: &'a [f32], label: u8) -> Sample<'a> {
+    Sample {
+        x: row,
+        label,
+        next: x.get((i + 1) * inputs..(i + 2) * inputs),
     }
-    acc.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
@@ -308,6 +455,128 @@ mod tests {
     use super::*;
     use crate::nn::{Gradients, Workspace};
     use rand::RngExt;
+
+    #[test]
+    fn pace_keeps_the_faster_and_backs_off_from_the_slower() {
+        let mut pace = Pace::new(true);
+        let mut run = |epoch: usize, one: f64, two: f64| {
+            let t = pace.threads(epoch);
+            pace.record(epoch, t, if t == 1 { one } else { two });
+            t
+        };
+        // A busy machine: two threads are slow; they are tried at epochs 1, 3, 7, 15.
+        let used: Vec<usize> = (0..16).map(|e| run(e, 1.0, 5.0)).collect();
+        let trials: Vec<usize> = (0..16).filter(|&e| used[e] == 2).collect();
+        assert_eq!(trials, [1, 3, 7, 15]);
+        // The machine gets quiet: the next trial wins and two threads stay.
+        let later: Vec<usize> = (16..40).map(|e| run(e, 1.0, 0.5)).collect();
+        let first_two = 16 + later.iter().position(|&t| t == 2).unwrap();
+        assert_eq!(first_two, 31);
+        assert!(later[first_two - 16..].iter().filter(|&&t| t == 1).count() <= 2);
+        assert_eq!(Pace::new(false).threads(1), 1);
+    }
+
+    fn small_run(threads: usize, dropout: f32, epochs: usize) -> Trained {
+        let data = crate::data::digits::load().unwrap();
+        let rows: Vec<usize> = (0..300).collect();
+        let mut c = TrainConfig::blog();
+        (c.threads, c.dropout, c.epochs) = (threads, dropout, epochs);
+        train(&c, &data, &rows, &mut super::super::Silent).unwrap()
+    }
+
+    #[test]
+    fn one_thread_and_two_give_the_same_bits() {
+        for dropout in [0.0, 0.5] {
+            let (a, b) = (small_run(1, dropout, 4), small_run(2, dropout, 4));
+            assert_eq!(a.net, b.net, "dropout {dropout}");
+            let errors = |t: &Trained| t.history.iter().map(|h| h.train_loss).collect::<Vec<_>>();
+            assert_eq!(errors(&a), errors(&b));
+        }
+    }
+
+    /// The module docs' update, written as plainly as possible (no parts, no fusion).
+    fn textbook_epoch(w1: &mut [f32], w2: &mut [f32], x: &[f32], labels: &[u8], lr: f32) {
+        let (hidden, classes) = (w2.len() / 10, 10);
+        let inputs = w1.len() / hidden;
+        let softmax = |v: &mut Vec<f32>| crate::nn::softmax_in_place(v);
+        for (row, &label) in x.chunks_exact(inputs).zip(labels) {
+            let h: Vec<f32> = (0..hidden)
+                .map(|j| {
+                    crate::nn::fast_tanh((0..inputs).map(|i| row[i] * w1[i * hidden + j]).sum())
+                })
+                .collect();
+            let mut out: Vec<f32> = (0..classes)
+                .map(|k| (0..hidden).map(|j| h[j] * w2[j * classes + k]).sum())
+                .collect();
+            softmax(&mut out);
+            let mut s = out.clone();
+            softmax(&mut s);
+            let e: Vec<f32> = (0..classes)
+                .map(|k| {
+                    (out[k] - f32::from(u8::from(k == usize::from(label)))) * s[k] * (1.0 - s[k])
+                })
+                .collect();
+            let g1: Vec<f32> = (0..hidden)
+                .map(|j| {
+                    let t = crate::nn::fast_tanh(h[j]);
+                    (0..classes)
+                        .map(|k| e[k] * w2[j * classes + k])
+                        .sum::<f32>()
+                        * (1.0 - t * t)
+                })
+                .collect();
+            for j in 0..hidden {
+                for k in 0..classes {
+                    w2[j * classes + k] -= lr * h[j] * e[k];
+                }
+                for i in 0..inputs {
+                    w1[i * hidden + j] -= lr * row[i] * g1[j];
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_epoch_computes_the_documented_update() {
+        let data = crate::data::digits::load().unwrap();
+        let rows: Vec<usize> = (0..200).collect();
+        let mut x = vec![0.0; rows.len() * 64];
+        Normalizer::fit_blog(&data).gather(&data, &rows, &mut x);
+        let labels: Vec<u8> = rows.iter().map(|&r| data.labels[r]).collect();
+        let spec = NetSpec {
+            sizes: vec![64, 200, 10],
+            activation: Activation::Tanh,
+            bias: false,
+            init: Init::UnitUniform,
+        };
+        let start = Mlp::new(&spec, &mut Xoshiro256PlusPlus::seed_from_u64(5)).unwrap();
+        let (mut w1, mut w2) = (
+            start.layers[0].weight.clone(),
+            start.layers[1].weight.clone(),
+        );
+        textbook_epoch(&mut w1, &mut w2, &x, &labels, 0.1);
+        let mut config = TrainConfig::blog();
+        config.dropout = 0.0;
+        for threads in [1, 2] {
+            let mut net = BlogNet::from_mlp(&start);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+            net.epoch(&x, &labels, &config, threads, None, &mut rng);
+            let fast = net.into_mlp();
+            let worst = |a: &[f32], b: &[f32]| {
+                a.iter()
+                    .zip(b)
+                    .map(|(p, q)| (p - q).abs())
+                    .fold(0.0, f32::max)
+            };
+            assert!(
+                worst(&fast.layers[0].weight, &w1) < 1e-4,
+                "{}",
+                worst(&fast.layers[0].weight, &w1)
+            );
+            assert!(worst(&fast.layers[1].weight, &w2) < 1e-4);
+            assert_ne!(fast.layers[0].weight, start.layers[0].weight);
+        }
+    }
 
     /// A small blog net (no biases, weights in [-1, 1)) and one sample.
     fn setup() -> (Mlp, Vec<f32>, u8) {
@@ -326,14 +595,13 @@ mod tests {
     /// The blog's weight change for one sample with rate 1 and no dropout.
     fn blog_update(net: &Mlp, x: &[f32], label: u8) -> Mlp {
         let mut b = BlogNet::from_mlp(net);
-        let mut s = Scratch::new(b.hidden, b.classes);
         let cfg = TrainConfig {
             lr: 1.0,
             dropout: 0.0,
             ..TrainConfig::blog()
         };
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
-        b.epoch(x, &[label], &cfg, &mut s, &mut rng);
+        b.epoch(x, &[label], &cfg, 1, None, &mut rng);
         let after = b.into_mlp();
         let mut step = after.clone();
         for (d, (a, before)) in step

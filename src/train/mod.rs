@@ -86,6 +86,9 @@ pub struct TrainConfig {
     pub normalization: Normalization,
     /// Random distortions of each training batch (standard recipe), or none.
     pub augment: Option<Augment>,
+    /// Threads the blog recipe may use (the standard recipe's products use the GEMM
+    /// crate's own threads). Results are the same bits for any number.
+    pub threads: usize,
 }
 
 /// The most epochs any run may ask for.
@@ -113,6 +116,7 @@ impl TrainConfig {
             target_error: 0.01,
             normalization: Normalization::Standardize,
             augment: None,
+            threads: crate::linalg::default_threads(),
         }
     }
 
@@ -142,6 +146,7 @@ impl TrainConfig {
             target_error: 0.0,
             normalization: Normalization::Standardize,
             augment: None,
+            threads: crate::linalg::default_threads(),
         }
     }
 
@@ -185,6 +190,9 @@ impl TrainConfig {
                     "invalid {name} {p}, which should be a probability in [0, 1), e.g. 0.5 (0 turns it off)"
                 ));
             }
+        }
+        if self.threads == 0 {
+            return bad("invalid number of threads 0, which should be at least 1".into());
         }
         if self.epochs == 0 || self.epochs > MAX_EPOCHS {
             return bad(format!(

@@ -99,33 +99,55 @@ impl Optimizer {
                 ]
             });
         for (i, (w, g, decay)) in params.enumerate() {
-            match self.kind {
-                OptimizerKind::Sgd => {
-                    for (w, &g) in w.iter_mut().zip(g) {
-                        *w -= lr * (g + decay * *w);
-                    }
+            let (first, second) = (self.first.get_mut(i), self.second.get_mut(i));
+            update(self.kind, self.steps, w, g, decay, lr, first, second);
+        }
+    }
+}
+
+/// One parameter tensor's update (see [`OptimizerKind`]); compiled for AVX2 and
+/// AVX-512 as well, chosen at run time.
+#[allow(clippy::too_many_arguments)]
+fn update(
+    kind: OptimizerKind,
+    steps: i32,
+    w: &mut [f32],
+    g: &[f32],
+    decay: f32,
+    lr: f32,
+    first: Option<&mut Vec<f32>>,
+    second: Option<&mut Vec<f32>>,
+) {
+    let (first, second) = (
+        first.map_or(&mut [][..], |v| &mut v[..]),
+        second.map_or(&mut [][..], |v| &mut v[..]),
+    );
+    crate::simd::dispatch!(fn(kind: OptimizerKind, steps: i32, w: &mut [f32], g: &[f32], decay: f32, lr: f32, first: &mut [f32], second: &mut [f32]) -> () {
+        match kind {
+            OptimizerKind::Sgd => {
+                for (w, &g) in w.iter_mut().zip(g) {
+                    *w -= lr * (g + decay * *w);
                 }
-                OptimizerKind::Momentum { nesterov } => {
-                    for ((w, &g), v) in w.iter_mut().zip(g).zip(&mut self.first[i]) {
-                        let g = g + decay * *w;
-                        *v = MOMENTUM * *v + g;
-                        *w -= lr * if nesterov { g + MOMENTUM * *v } else { *v };
-                    }
+            }
+            OptimizerKind::Momentum { nesterov } => {
+                for ((w, &g), v) in w.iter_mut().zip(g).zip(first) {
+                    let g = g + decay * *w;
+                    *v = MOMENTUM * *v + g;
+                    *w -= lr * if nesterov { g + MOMENTUM * *v } else { *v };
                 }
-                OptimizerKind::Adam => {
-                    let c1 = 1.0 / (1.0 - BETA1.powi(self.steps));
-                    let c2 = 1.0 / (1.0 - BETA2.powi(self.steps));
-                    let (m, v) = (&mut self.first[i], &mut self.second[i]);
-                    for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
-                        let g = g + decay * *w;
-                        *m = BETA1 * *m + (1.0 - BETA1) * g;
-                        *v = BETA2 * *v + (1.0 - BETA2) * g * g;
-                        *w -= lr * (*m * c1) / ((*v * c2).sqrt() + EPS);
-                    }
+            }
+            OptimizerKind::Adam => {
+                let c1 = 1.0 / (1.0 - BETA1.powi(steps));
+                let c2 = 1.0 / (1.0 - BETA2.powi(steps));
+                for (((w, &g), m), v) in w.iter_mut().zip(g).zip(first).zip(second) {
+                    let g = g + decay * *w;
+                    *m = BETA1 * *m + (1.0 - BETA1) * g;
+                    *v = BETA2 * *v + (1.0 - BETA2) * g * g;
+                    *w -= lr * (*m * c1) / ((*v * c2).sqrt() + EPS);
                 }
             }
         }
-    }
+    })
 }
 
 /// Scales each unit's incoming weight vector (a column of `W`) down to norm `c`

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Runs digitnet's benchmarks and PyTorch's (and the blog recipe against the original
+numpy program) side by side, and prints the ratios with the targets of issue 7.
+
+  bench/compare.py [--threads 2] [--epochs 3] [--blog-runs 5] [--skip-torch] [--skip-blog]
+
+Needs a release build (cargo build --release; set DIGITNET to use another binary),
+PyTorch in TORCH_PYTHON (default /tmp/torch-venv/bin/python) and numpy in
+NUMPY_PYTHON (default /tmp/py/bin/python). Both benchmarks train on MNIST-shaped
+synthetic data (seeded random pixels: dense layers take the same time whatever the
+values). Each tool runs under /usr/bin/time, which reports its peak resident memory.
+On a shared machine, compare only figures from one run: they are measured minutes
+apart, not seconds, so keep other work off the cores while this runs.
+"""
+import argparse
+import json
+import os
+import resource
+import statistics as st
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+DIGITNET = os.environ.get("DIGITNET", os.path.join(TARGET, "release", "digitnet"))
+TORCH_PY = os.environ.get("TORCH_PYTHON", "/tmp/torch-venv/bin/python")
+NUMPY_PY = os.environ.get("NUMPY_PYTHON", "/tmp/py/bin/python")
+
+
+def run_json(cmd):
+    """Runs `cmd` under /usr/bin/time; returns its last stdout line as JSON and peak RSS (MB)."""
+    timed = ["/usr/bin/time", "-f", "maxrss_kb=%M"] + cmd
+    p = subprocess.run(timed, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{p.stderr}")
+    rss = [l for l in p.stderr.splitlines() if l.startswith("maxrss_kb=")]
+    return json.loads(p.stdout.strip().splitlines()[-1]), int(rss[-1].split("=")[1]) / 1024
+
+
+def wall_and_cpu(cmd):
+    """Seconds the whole process `cmd` takes: wall clock, and CPU (user + system)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--digits-epochs", type=int, default=20)
+    ap.add_argument("--blog-runs", type=int, default=5)
+    ap.add_argument("--skip-torch", action="store_true")
+    ap.add_argument("--skip-blog", action="store_true")
+    args = ap.parse_args()
+    common = ["--threads", str(args.threads), "--epochs", str(args.epochs),
+              "--digits-epochs", str(args.digits_epochs), "--json"]
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, threads {args.threads}")
+
+    if not args.skip_torch:
+        ours, our_rss = run_json([DIGITNET, "bench"] + common)
+        torch, torch_rss = run_json([TORCH_PY, os.path.join(HERE, "torch_reference.py"), "--synthetic"] + common)
+        print(f"machine: {ours['machine']['model']}, peak {ours['peak_gflops']:.0f} GFLOP/s "
+              f"({ours['threads']} threads); PyTorch {torch['version']}\n")
+        rows = [
+            # (what, key, unit, scale, lower is better, target ratio digitnet/PyTorch)
+            ("784-800-10 relu epoch", "mnist_relu800_epoch_s", "s", 1, True, 0.5),
+            ("784-200-10 tanh epoch", "mnist_tanh200_epoch_s", "s", 1, True, 0.5),
+            ("64-200-10 digits epoch", "digits_epoch_s", "ms", 1e3, True, 0.2),
+            ("inference, batch 1000", "infer_b1000_images_per_s", "img/s", 1, False, 1.5),
+            ("one image", "latency_b1_us", "us", 1, True, 0.25),
+        ]
+        print(f"{'':24} {'digitnet':>12} {'PyTorch':>12} {'ratio':>7} {'target':>8}")
+        for what, key, unit, scale, lower, target in rows:
+            a, b = ours[key] * scale, torch[key] * scale
+            ratio = a / b
+            ok = ratio <= target if lower else ratio >= target
+            sign = "<=" if lower else ">="
+            print(f"{what:24} {a:>9.3g} {unit:<2} {b:>9.3g} {unit:<2} {ratio:>6.2f}x {sign} {target:<4} "
+                  f"{'ok' if ok else 'MISSED'}")
+        print(f"{'peak memory (whole bench)':24} {our_rss:>9.0f} MB {torch_rss:>9.0f} MB {our_rss / torch_rss:>6.2f}x")
+        for name in ("mnist_relu800", "mnist_tanh200", "digits"):
+            t = ours[name]
+            print(f"  digitnet {name}: {t['gflops']:.1f} GFLOP/s, {t['images_per_s']:,.0f} images/s")
+
+    if not args.skip_blog:
+        ours_cmd = [DIGITNET, "--recipe", "blog", "--dropout", "0", "-q", "--seed", "0",
+                    "--threads", str(args.threads)]
+        numpy_cmd = [NUMPY_PY, os.path.join(HERE, "blog_reference.py"), "--dropout", "0", "--seed", "0"]
+        ours_t, numpy_t = [], []
+        for _ in range(args.blog_runs):  # alternate, so both see the same machine
+            ours_t.append(wall_and_cpu(ours_cmd))
+            numpy_t.append(wall_and_cpu(numpy_cmd))
+        print(f"\nblog recipe, whole process, dropout 0, median of {args.blog_runs} runs (target 300x):")
+        for i, what in enumerate(("wall clock", "CPU time")):
+            a, b = st.median(t[i] for t in ours_t), st.median(t[i] for t in numpy_t)
+            print(f"  {what:10} digitnet {a * 1e3:7.1f} ms, numpy {b * 1e3:6.0f} ms: {b / a:5.0f}x faster")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+//! `digitnet bench`: time training epochs, inference and latency; print them with
+//! the achieved GFLOP/s and the machine's peak (see `digitnet::bench`).
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use serde::Serialize;
+
+use digitnet::bench::{self, EpochTiming, InferenceTiming, Machine};
+use digitnet::data;
+use digitnet::nn::Activation;
+use digitnet::normalize::Normalizer;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Timed MNIST-size epochs per net (after one warm-up epoch).
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    /// Timed epochs on the 8x8 digits (after one warm-up epoch).
+    #[arg(long, default_value_t = 20)]
+    digits_epochs: usize,
+    /// Training rows of the MNIST-shaped set (60000 like MNIST; fewer for a quick
+    /// look, which also caps the 10000 test images).
+    #[arg(long, default_value_t = 60_000)]
+    rows: usize,
+    /// Print exactly one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Everything `digitnet bench` measures; the `*_epoch_s`, `infer_*` and `latency_*`
+/// keys are those `bench/torch_reference.py` prints.
+#[derive(Debug, Serialize)]
+struct Report {
+    tool: &'static str,
+    threads: usize,
+    machine: Machine,
+    peak_gflops: f64,
+    mnist_source: &'static str,
+    mnist_relu800_epoch_s: f64,
+    mnist_tanh200_epoch_s: f64,
+    digits_epoch_s: f64,
+    infer_b1000_images_per_s: f64,
+    latency_b1_us: f64,
+    mnist_relu800: EpochTiming,
+    mnist_tanh200: EpochTiming,
+    digits: EpochTiming,
+    inference_relu800: InferenceTiming,
+}
+
+/// Runs `digitnet bench` with GEMM on `threads` threads.
+pub fn run(args: BenchArgs, threads: usize) -> Result<ExitCode> {
+    if args.epochs == 0 || args.digits_epochs == 0 || args.rows < 128 {
+        Err(digitnet::Error::config(
+            "--epochs and --digits-epochs should be at least 1, --rows at least 128",
+        ))?;
+    }
+    let machine = Machine::detect();
+    let scale = Normalizer::Scale { pixel_max: 255.0 };
+    let mnist = bench::synthetic_mnist(args.rows, 1)?;
+    let test = bench::synthetic_mnist(args.rows.min(10_000), 2)?;
+    let progress = |what: &str| {
+        if !args.json {
+            eprintln!("timing {what}...");
+        }
+    };
+    progress("784-800-10 relu epochs");
+    let relu = bench::bench_config(800, Activation::Relu, 128, args.epochs);
+    let (relu800, net) = bench::time_training(&relu, &mnist, scale.clone(), args.epochs)?;
+    progress("784-200-10 tanh epochs");
+    let tanh = bench::bench_config(200, Activation::Tanh, 128, args.epochs);
+    let (tanh200, _) = bench::time_training(&tanh, &mnist, scale.clone(), args.epochs)?;
+    progress("64-200-10 digits epochs");
+    let digits = data::digits::load()?;
+    let all: Vec<usize> = (0..digits.len()).collect();
+    let standardize = Normalizer::fit_standardize(&digits, &all);
+    let small = bench::bench_config(200, Activation::Tanh, 32, args.digits_epochs);
+    let (digits, _) = bench::time_training(&small, &digits, standardize, args.digits_epochs)?;
+    progress("inference");
+    let inference = bench::time_inference(&net, &scale.transform(&test), 1000, 5, 2000);
+    let report = Report {
+        tool: "digitnet",
+        threads,
+        peak_gflops: machine.peak_gflops(threads.min(machine.cores)),
+        machine,
+        mnist_source: "synthetic",
+        mnist_relu800_epoch_s: relu800.median_s,
+        mnist_tanh200_epoch_s: tanh200.median_s,
+        digits_epoch_s: digits.median_s,
+        infer_b1000_images_per_s: inference.images_per_s,
+        latency_b1_us: inference.latency_us,
+        mnist_relu800: relu800,
+        mnist_tanh200: tanh200,
+        digits,
+        inference_relu800: inference,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", render(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(r: &Report) -> String {
+    let epoch = |name: &str, t: &EpochTiming| {
+        format!(
+            "{name:<28} {:>9.3} s/epoch {:>11.0} images/s {:>7.1} GFLOP/s\n",
+            t.median_s, t.images_per_s, t.gflops
+        )
+    };
+    let i = &r.inference_relu800;
+    format!(
+        "{}\nthreads: {}, peak for them {:.0} GFLOP/s; MNIST-shaped data: {} ({} rows)\n\n{}{}{}{:<28} {:>11.0} images/s (batch {}) {:>7.1} GFLOP/s\n{:<28} {:>9.1} us\n",
+        r.machine,
+        r.threads,
+        r.peak_gflops,
+        r.mnist_source,
+        r.mnist_relu800.rows,
+        epoch("784-800-10 relu, batch 128", &r.mnist_relu800),
+        epoch("784-200-10 tanh, batch 128", &r.mnist_tanh200),
+        epoch("64-200-10 digits, batch 32", &r.digits),
+        "inference 784-800-10",
+        i.images_per_s,
+        i.batch,
+        i.gflops,
+        "one image, latency",
+        i.latency_us,
+    )
+}

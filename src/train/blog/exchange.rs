@@ -1,0 +1,130 @@
+//! The one thing the two halves of the blog net share per sample: their partial
+//! logits. Each thread publishes its ten numbers and waits for the other's.
+//!
+//! Slots are double-buffered by the sample's parity: a thread can only get two
+//! samples ahead of its own last write after the other thread has published the
+//! sample in between, which it does only after reading. Each slot is one cache line.
+
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+/// The most values one slot carries (a 64-byte line holds the counter and 14 f32).
+pub const SLOT_VALUES: usize = 14;
+
+/// Busy-wait rounds before yielding the core (a neighbour may need it more).
+const SPINS_BEFORE_YIELD: u32 = 1 << 10;
+
+#[repr(align(64))]
+#[derive(Default)]
+struct Slot {
+    /// The 1-based number of the sample whose values the slot holds (0: none yet).
+    seq: AtomicUsize,
+    values: [AtomicU32; SLOT_VALUES],
+}
+
+/// Mailboxes for two threads, `slots[parity][thread]`, and the sample at which
+/// both are to stop.
+pub struct Exchange {
+    slots: [[Slot; 2]; 2],
+    stop_at: AtomicUsize,
+}
+
+impl Default for Exchange {
+    fn default() -> Self {
+        Exchange {
+            slots: Default::default(),
+            stop_at: AtomicUsize::new(usize::MAX),
+        }
+    }
+}
+
+impl Exchange {
+    /// Asks both threads to stop before `sample`. Thread 0 calls it before it
+    /// publishes `sample - 1`; the other thread cannot be past `sample - 1` then, and
+    /// sees the request (published before) once it has received `sample - 1`.
+    pub fn stop_before(&self, sample: usize) {
+        self.stop_at.store(sample, Ordering::Relaxed);
+    }
+
+    /// Whether the threads are to stop before `sample`.
+    pub fn stopped(&self, sample: usize) -> bool {
+        sample >= self.stop_at.load(Ordering::Relaxed)
+    }
+
+    /// Thread `thread` publishes `values` (at most [`SLOT_VALUES`]) for 0-based `sample`.
+    pub fn publish(&self, thread: usize, sample: usize, values: &[f32]) {
+        let slot = &self.slots[sample % 2][thread];
+        for (a, v) in slot.values.iter().zip(values) {
+            a.store(v.to_bits(), Ordering::Relaxed);
+        }
+        slot.seq.store(sample + 1, Ordering::Release);
+    }
+
+    /// Waits until thread `thread` has published `sample`, and copies its values to `out`.
+    pub fn receive(&self, thread: usize, sample: usize, out: &mut [f32]) {
+        let slot = &self.slots[sample % 2][thread];
+        let mut spins = 0u32;
+        while slot.seq.load(Ordering::Acquire) != sample + 1 {
+            if spins < SPINS_BEFORE_YIELD {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        for (o, a) in out.iter_mut().zip(&slot.values) {
+            *o = f32::from_bits(a.load(Ordering::Relaxed));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_threads_see_each_others_values_for_every_sample() {
+        let ex = Exchange::default();
+        let samples = 2000;
+        let run = |me: usize| {
+            let mut sum = 0.0f64;
+            let mut got = [0.0f32; 3];
+            for s in 0..samples {
+                let mine = [s as f32, me as f32, 1.0];
+                ex.publish(me, s, &mine);
+                ex.receive(1 - me, s, &mut got);
+                assert_eq!(got, [s as f32, (1 - me) as f32, 1.0], "sample {s}");
+                sum += f64::from(got[0]);
+            }
+            sum
+        };
+        let (a, b) = std::thread::scope(|sc| {
+            let t = sc.spawn(|| run(1));
+            (run(0), t.join().unwrap())
+        });
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_stop_request_stops_both_threads_at_the_same_sample() {
+        let ex = Exchange::default();
+        let run = |me: usize| {
+            let mut got = [0.0f32; 1];
+            for s in 0..10_000 {
+                if ex.stopped(s) {
+                    return s;
+                }
+                if me == 0 && s == 777 {
+                    ex.stop_before(s + 1);
+                }
+                ex.publish(me, s, &[s as f32]);
+                ex.receive(1 - me, s, &mut got);
+            }
+            10_000
+        };
+        let (a, b) = std::thread::scope(|sc| {
+            let t = sc.spawn(|| run(1));
+            (run(0), t.join().unwrap())
+        });
+        assert_eq!((a, b), (778, 778));
+    }
+}
