@@ -53,9 +53,10 @@ impl AtomicFile {
     /// fails, the temporary file is removed and the target left as it was.
     pub fn commit(mut self) -> Result<()> {
         let file = self.file.take().expect("an uncommitted file is open");
-        let done = file
-            .sync_all()
-            .and_then(|()| fs::rename(&self.temp, &self.target));
+        let done = file.sync_all().and_then(|()| {
+            abort_here_for_tests();
+            fs::rename(&self.temp, &self.target)
+        });
         if let Err(e) = done {
             let _ = fs::remove_file(&self.temp);
             return Err(Error::io(&self.target, e));
@@ -66,6 +67,16 @@ impl AtomicFile {
 }
 
 /// Flushes the folder entry too, so the rename itself survives a crash (best effort).
+/// A test-only hook (debug builds only): with `DIGITNET_TEST_ABORT_BEFORE_RENAME`
+/// set, the process dies between writing the temporary file and renaming it, as a
+/// crash or `kill -9` would, so a test can check that the old file survives.
+fn abort_here_for_tests() {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("DIGITNET_TEST_ABORT_BEFORE_RENAME").is_some() {
+        std::process::abort();
+    }
+}
+
 fn sync_folder(path: &Path) {
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,

@@ -311,3 +311,43 @@ fn save_into_a_missing_folder_fails_naming_it() {
     assert!(common::file_names(&dir).is_empty());
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn an_image_folder_trains_a_model_that_keeps_its_class_names() {
+    let dir = std::env::temp_dir().join(format!("digitnet-folder-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    for (class, picture) in [
+        ("seven", "mnist-t10k-0-black-on-white.png"),
+        ("two", "mnist-t10k-2-white-on-black.png"),
+    ] {
+        fs::create_dir_all(dir.join(class)).unwrap();
+        for i in 0..6 {
+            fs::copy(fixture(picture), dir.join(class).join(format!("{i}.png"))).unwrap();
+        }
+    }
+    let model = dir.join("m.safetensors");
+    let out = digitnet(&[
+        "--dataset",
+        dir.to_str().unwrap(),
+        "--batch-size",
+        "2",
+        "--epochs",
+        "5",
+        "-q",
+        "--save",
+        model.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = digitnet(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        &fixture("mnist-t10k-0-black-on-white.png"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(": seven ("),
+        "{}",
+        text(&out.stdout)
+    );
+}

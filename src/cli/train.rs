@@ -246,7 +246,12 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
         }
     }
     if let Some(path) = &args.save {
-        digitnet::Model::from_run(&run, data.primary())?.save(path)?;
+        let mut model = digitnet::Model::from_run(&run, data.primary())?;
+        if let DataSource::ImageFolder(dir) = &source {
+            // A folder's classes are its sub-folders' names: keep them in the model.
+            model.meta.classes = data::folder::class_names(dir)?;
+        }
+        model.save(path)?;
     }
     if let Some(code) = interrupt.exit_code() {
         eprintln!(
