@@ -214,7 +214,7 @@ fn divergence_names_the_epoch_and_suggests_a_lower_rate() {
 /// Starts a long training run, waits until it is training, sends `signal`, and
 /// returns its output.
 #[cfg(unix)]
-fn interrupted_run(signal: &str) -> Output {
+fn interrupted_run(signal: &str, extra: &[&str]) -> Output {
     use std::io::Read;
     use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_digitnet"))
@@ -225,6 +225,7 @@ fn interrupted_run(signal: &str) -> Output {
             "0.1",
             "--json",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -250,7 +251,7 @@ fn interrupted_run(signal: &str) -> Output {
 #[cfg(unix)]
 #[test]
 fn sigint_stops_training_with_a_partial_report_and_code_130() {
-    let out = interrupted_run("-INT");
+    let out = interrupted_run("-INT", &[]);
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let v: Value = serde_json::from_str(&stdout(&out)).expect("a report on stdout");
     assert_eq!(v["interrupted"], true);
@@ -265,8 +266,26 @@ fn sigint_stops_training_with_a_partial_report_and_code_130() {
 #[cfg(unix)]
 #[test]
 fn sigterm_stops_training_with_code_143() {
-    let out = interrupted_run("-TERM");
+    let out = interrupted_run("-TERM", &[]);
     assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
     let v: Value = serde_json::from_str(&stdout(&out)).expect("a report on stdout");
     assert_eq!(v["interrupted"], true);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_training_saves_a_loadable_model() {
+    let dir = std::env::temp_dir().join(format!("digitnet-sigint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("best.safetensors");
+    let out = interrupted_run("-INT", &["--save", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let model = digitnet::Model::load(&path).expect("the interrupted run saved a model");
+    assert_eq!(model.meta.input.width, 8);
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["best.safetensors"], "a temporary file was left");
 }
