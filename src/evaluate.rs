@@ -4,9 +4,8 @@ use serde::Serialize;
 
 use crate::data::Dataset;
 use crate::metrics::{self, ClassScores, Confusion};
-use crate::nn::{Mlp, Workspace};
+use crate::nn::Mlp;
 use crate::normalize::Normalizer;
-use crate::train::standard::predict_rows;
 
 /// Everything measured on one data set.
 #[derive(Clone, Debug, Serialize)]
@@ -29,9 +28,7 @@ pub struct Evaluation {
 
 /// Class probabilities for every image of `data`, normalised as the net was trained.
 pub fn probabilities(net: &Mlp, normalizer: &Normalizer, data: &Dataset) -> Vec<f32> {
-    let x = normalizer.transform(data);
-    let mut ws = Workspace::new(net, data.len().clamp(1, 1024));
-    predict_rows(net, &x, data.features(), &mut ws)
+    net.predict_proba(&normalizer.transform(data))
 }
 
 /// Scores `net` on every image of `data`.

@@ -56,6 +56,9 @@ pub struct NetSpec {
     pub init: Init,
 }
 
+/// Rows per forward pass when predicting (no gradients kept, so larger is fine).
+pub const PREDICT_BATCH: usize = 1024;
+
 /// The largest layer we agree to allocate: refuses absurd sizes before allocating.
 pub const MAX_LAYER_PARAMETERS: usize = 1 << 28;
 
@@ -148,11 +151,23 @@ impl Mlp {
             .sum()
     }
 
-    /// Class probabilities for `n` rows of `x` (inference: no dropout).
+    /// Class probabilities for every row of `x` (inference: no dropout).
     pub fn predict_proba(&self, x: &[f32]) -> Vec<f32> {
         let n = x.len() / self.inputs();
-        let mut ws = Workspace::new(self, n.max(1));
-        self.forward(x, n, &mut ws).to_vec()
+        let mut ws = Workspace::new(self, n.clamp(1, PREDICT_BATCH));
+        self.predict_rows(x, &mut ws)
+    }
+
+    /// Class probabilities for every row of the row-major `x`, in batches of at
+    /// most [`PREDICT_BATCH`] rows that fit `ws` (its buffers are reused).
+    pub fn predict_rows(&self, x: &[f32], ws: &mut Workspace) -> Vec<f32> {
+        let features = self.inputs();
+        let mut probs = Vec::with_capacity(x.len() / features * self.outputs());
+        let step = ws.capacity().clamp(1, PREDICT_BATCH);
+        for chunk in x.chunks(step * features) {
+            probs.extend_from_slice(self.forward(chunk, chunk.len() / features, ws));
+        }
+        probs
     }
 
     /// Whether every weight and bias is a finite number.

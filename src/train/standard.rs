@@ -22,9 +22,6 @@ use crate::normalize::Normalizer;
 /// Mixed into the seed of the augmentation's generator.
 const AUGMENT_STREAM: u64 = 0xA5A5_5A5A_0F0F_F0F0;
 
-/// Rows per forward pass when scoring (no gradients kept, so larger is fine).
-const EVAL_BATCH: usize = 1024;
-
 /// Trains with mini-batches on `rows` of `data` (see the module docs). The inputs
 /// are normalised as `config.normalization` says, fitted on the rows actually
 /// trained on (not the validation part, not the test set).
@@ -191,7 +188,6 @@ pub fn train_with(
 struct Scorer {
     x: Vec<f32>,
     labels: Vec<u8>,
-    features: usize,
 }
 
 impl Scorer {
@@ -201,7 +197,6 @@ impl Scorer {
         Scorer {
             x,
             labels: rows.iter().map(|&r| data.labels[r]).collect(),
-            features: data.features(),
         }
     }
 
@@ -210,21 +205,10 @@ impl Scorer {
         if self.labels.is_empty() {
             return None;
         }
-        let probs = predict_rows(net, &self.x, self.features, ws);
+        let probs = net.predict_rows(&self.x, ws);
         Some((
             metrics::log_loss(&probs, &self.labels),
             metrics::accuracy(&probs, &self.labels),
         ))
     }
-}
-
-/// Probabilities for every row of the row-major `x`, in batches that fit `ws`.
-pub fn predict_rows(net: &Mlp, x: &[f32], features: usize, ws: &mut Workspace) -> Vec<f32> {
-    let rows = x.len() / features;
-    let mut probs = Vec::with_capacity(rows * net.outputs());
-    let step = ws.capacity().clamp(1, EVAL_BATCH);
-    for chunk in x.chunks(step * features) {
-        probs.extend_from_slice(net.forward(chunk, chunk.len() / features, ws));
-    }
-    probs
 }
