@@ -6,9 +6,9 @@ numpy program) side by side, and prints the ratios with the targets of issue 7.
 
 Needs a release build (cargo build --release; set DIGITNET to use another binary),
 PyTorch in TORCH_PYTHON (default /tmp/torch-venv/bin/python) and numpy in
-NUMPY_PYTHON (default /tmp/py/bin/python). Both benchmarks train on MNIST-shaped
-synthetic data (seeded random pixels: dense layers take the same time whatever the
-values). Each tool runs under /usr/bin/time, which reports its peak resident memory.
+NUMPY_PYTHON (default /tmp/py/bin/python). Both benchmarks train on the real MNIST
+(data/mnist/; digitnet's first layer skips the zero pixels of the background, which
+is most of every digit, so random pixels would not time the same work). Each tool runs under /usr/bin/time, which reports its peak resident memory.
 On a shared machine, compare only figures from one run: they are measured minutes
 apart, not seconds, so keep other work off the cores while this runs.
 """
@@ -64,7 +64,7 @@ def main():
 
     if not args.skip_torch:
         ours, our_rss = run_json([DIGITNET, "bench"] + common)
-        torch, torch_rss = run_json([TORCH_PY, os.path.join(HERE, "torch_reference.py"), "--synthetic"] + common)
+        torch, torch_rss = run_json([TORCH_PY, os.path.join(HERE, "torch_reference.py")] + common)
         print(f"machine: {ours['machine']['model']}, peak {ours['peak_gflops']:.0f} GFLOP/s "
               f"({ours['threads']} threads); PyTorch {torch['version']}\n")
         rows = [

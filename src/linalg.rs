@@ -4,9 +4,35 @@
 //! Matrices are contiguous row-major `f32`. Transposes are expressed through strides
 //! (never copied), which `matrixmultiply` supports natively.
 
+mod sparse;
+
+pub use sparse::{SPARSE_BELOW, SparseRows, sparse_times_dense, sparse_transpose_times_dense};
+
 /// Every core this process may run on: the default number of threads.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Threads for our own parallel kernels: the count the GEMM crate uses too
+/// (`MATMUL_NUM_THREADS`, which `--threads` sets), else every core. Read once.
+pub fn threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::env::var("MATMUL_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(default_threads)
+    })
+}
+
+/// The fraction of `a`'s entries that are not zero (1 for an empty slice).
+pub fn density(a: &[f32]) -> f64 {
+    if a.is_empty() {
+        return 1.0;
+    }
+    let nonzero: usize = a.iter().map(|&v| usize::from(v != 0.0)).sum();
+    nonzero as f64 / a.len() as f64
 }
 
 /// Whether an operand is used as stored or transposed.
@@ -69,8 +95,9 @@ pub fn gemm(
 ///
 /// The GEMM crate would pack all of `B` and wake its threads for one row; this
 /// reads `B` once, in storage order, on one thread (the work is bound by reading
-/// `B`, not by arithmetic). Each output is a chain of fused multiply-adds over `k`
-/// in order: the same bits whatever the machine's vector width.
+/// `B`, not by arithmetic), and skips the rows of `B` that a zero in `a` selects
+/// (most of an image is background). Each output is a chain of fused
+/// multiply-adds over `k` in order: the same bits whatever the vector width.
 #[allow(clippy::too_many_arguments)]
 fn vector_times_matrix(
     k: usize,
@@ -90,6 +117,15 @@ fn vector_times_matrix(
             }
         }
         match op_b {
+            // B is k x n and nothing to add to: c = sum of a_p * (row p of B) over the
+            // nonzero a_p, in blocks of columns summed in registers.
+            Op::N if beta == 0.0 => {
+                let entries: Vec<(u32, f32)> = (0u32..)
+                    .zip(a.iter().copied())
+                    .filter(|&(_, v)| v != 0.0)
+                    .collect();
+                sparse::combine_rows(&entries, b, n, c);
+            }
             // B is k x n: c += a_p * (row p of B), row after row.
             Op::N => {
                 for (&ap, row) in a.iter().zip(b.chunks_exact(n).take(k)) {

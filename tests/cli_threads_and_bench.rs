@@ -99,6 +99,7 @@ fn bench_prints_one_json_object_with_every_figure() {
         serde_json::json!([784, 800, 10])
     );
     assert_eq!(v["inference_relu800"]["rows"], 256);
+    assert_eq!(v["mnist_source"], "mnist", "the real digits by default");
 }
 
 #[test]

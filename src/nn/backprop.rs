@@ -7,7 +7,10 @@ use rand::Rng;
 
 use super::dropout::{Dropout, fill_mask};
 use super::{Activation, Mlp};
-use crate::linalg::{Op, column_sums, gemm};
+use crate::linalg::{
+    Op, SPARSE_BELOW, SparseRows, column_sums, density, gemm, sparse_times_dense,
+    sparse_transpose_times_dense, threads,
+};
 
 /// Per-batch buffers, sized once for the largest batch and reused, so the hot
 /// loop allocates nothing.
@@ -23,6 +26,10 @@ pub struct Workspace {
     masks: Vec<Vec<f32>>,
     /// dLoss/dZ for each layer's pre-activation `Z = X W + b`.
     deltas: Vec<Vec<f32>>,
+    /// The first layer's input as lists of its nonzero entries, when the last
+    /// forward pass found it mostly zeros (see [`crate::linalg::SparseRows`]).
+    sparse_input: SparseRows,
+    input_is_sparse: bool,
 }
 
 impl Workspace {
@@ -36,6 +43,8 @@ impl Workspace {
             outs: net.layers.iter().map(per_layer).collect(),
             masks: net.layers.iter().map(|_| Vec::new()).collect(),
             deltas: net.layers.iter().map(per_layer).collect(),
+            sparse_input: SparseRows::default(),
+            input_is_sparse: false,
         }
     }
 
@@ -144,6 +153,11 @@ impl Mlp {
 
     /// Eq. F: `Y_l = f(Y_{l-1} W_l + b_l) * M_l` layer by layer (masks as stored in `ws`).
     fn forward_layers(&self, x: &[f32], n: usize, ws: &mut Workspace, use_masks: bool) {
+        // A batch of mostly-zero inputs (raw images) takes the sparse product.
+        ws.input_is_sparse = n > 1 && density(x) < SPARSE_BELOW;
+        if ws.input_is_sparse {
+            ws.sparse_input.gather(x, n, self.inputs());
+        }
         for (l, layer) in self.layers.iter().enumerate() {
             let (before, rest) = ws.outs.split_at_mut(l);
             let input: &[f32] = if l == 0 {
@@ -152,17 +166,27 @@ impl Mlp {
                 &before[l - 1][..n * layer.inputs]
             };
             let out = &mut rest[0][..n * layer.outputs];
-            gemm(
-                n,
-                layer.inputs,
-                layer.outputs,
-                input,
-                Op::N,
-                &layer.weight,
-                Op::N,
-                0.0,
-                out,
-            );
+            if l == 0 && ws.input_is_sparse {
+                sparse_times_dense(
+                    &ws.sparse_input,
+                    &layer.weight,
+                    layer.outputs,
+                    out,
+                    threads(),
+                );
+            } else {
+                gemm(
+                    n,
+                    layer.inputs,
+                    layer.outputs,
+                    input,
+                    Op::N,
+                    &layer.weight,
+                    Op::N,
+                    0.0,
+                    out,
+                );
+            }
             let mask: &[f32] = if use_masks { &ws.masks[l] } else { &[] };
             layer
                 .activation
@@ -206,17 +230,22 @@ impl Mlp {
                 _ => &ws.outs[l - 1][..n * layer.inputs],
             };
             // Eq. B2: dL/dW = X^T delta, dL/db = column sums of delta.
-            gemm(
-                layer.inputs,
-                n,
-                layer.outputs,
-                input,
-                Op::T,
-                delta,
-                Op::N,
-                0.0,
-                &mut grads.weight[l],
-            );
+            if l == 0 && ws.input_is_sparse {
+                let g = &mut grads.weight[0];
+                sparse_transpose_times_dense(&ws.sparse_input, delta, layer.outputs, g, threads());
+            } else {
+                gemm(
+                    layer.inputs,
+                    n,
+                    layer.outputs,
+                    input,
+                    Op::T,
+                    delta,
+                    Op::N,
+                    0.0,
+                    &mut grads.weight[l],
+                );
+            }
             if layer.has_bias() {
                 column_sums(delta, &mut grads.bias[l]);
             }

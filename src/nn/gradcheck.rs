@@ -66,6 +66,18 @@ fn numeric(
 
 /// Compares every parameter's analytic gradient with finite differences.
 fn check(sizes: &[usize], activation: Activation, bias: bool, dropout: Dropout) {
+    check_inputs(sizes, activation, bias, dropout, false);
+}
+
+/// As [`check`]; with `mostly_zero`, three inputs in four are exactly 0, as in a raw
+/// image, so the first layer takes the sparse products (`crate::linalg::SparseRows`).
+fn check_inputs(
+    sizes: &[usize],
+    activation: Activation,
+    bias: bool,
+    dropout: Dropout,
+    mostly_zero: bool,
+) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
     let spec = NetSpec {
         sizes: sizes.to_vec(),
@@ -82,7 +94,7 @@ fn check(sizes: &[usize], activation: Activation, bias: bool, dropout: Dropout) 
             .for_each(|b| *b = rng.random_range(-0.5..0.5));
     }
     let x: Vec<f32> = (0..ROWS * sizes[0])
-        .map(|_| rng.random_range(-1.0..1.0))
+        .map(|i| rng.random_range(-1.0..1.0) * f32::from(!mostly_zero || i % 4 == 0))
         .collect();
     let classes = sizes[sizes.len() - 1];
     let labels: Vec<u8> = (0..ROWS).map(|r| (r % classes) as u8).collect();
@@ -148,6 +160,22 @@ fn input_and_hidden_dropout_with_a_fixed_mask() {
             hidden: 0.5,
         },
     );
+}
+
+#[test]
+fn mostly_zero_inputs_through_the_sparse_products() {
+    let hidden = Dropout {
+        input: 0.0,
+        hidden: 0.5,
+    };
+    for act in [Activation::Tanh, Activation::Relu] {
+        check_inputs(&[12, 9, 3], act, true, hidden, true);
+    }
+    let both = Dropout {
+        input: 0.3,
+        hidden: 0.5,
+    };
+    check_inputs(&[12, 9, 4, 3], Activation::Relu, true, both, true);
 }
 
 #[test]
