@@ -10,8 +10,16 @@ s = softmax(out) (softmax applied again), the hidden derivative 1 - tanh(h)^2 at
 already activated values; epoch error = sum of squared residuals / 1797; stop at
 <= 0.01 or after 200 epochs. Softmax is computed stably (the post's exp/sum overflows).
 
-Usage: blog_reference.py [--seed N] [--dropout P] [--json]
+Usage: blog_reference.py [--seed N] [--dropout P] [--as-posted] [--json]
 Reads ../data/digits.csv.gz (the same file digitnet embeds).
+
+--as-posted does each sample's step the way the post's program does it, so that its
+cost is the original's: the two derivatives become explicit diagonal matrices
+(np.diag) multiplied in full, the update is built from matrix products rather than
+broadcasts, and the script imports what the post imports for training and scoring
+(scikit-learn's loader, splitter and confusion matrix). The numbers are the same
+function of the inputs; only the work differs. Timed on this machine, that costs
+about 0.12 s of CPU per epoch, near the issue's 0.16 s for the original.
 """
 import argparse
 import gzip
@@ -29,13 +37,43 @@ def softmax(x):
     return e / np.sum(e, axis=-1, keepdims=True)
 
 
+def step_vectorised(l0, l1, l2, delta, mask, w01, w12, alpha):
+    """One sample's update, with broadcasts (the cheap way)."""
+    s = softmax(l2)
+    d2 = delta * s * (1 - s)
+    d1 = (d2 @ w12.T) * (1 - np.tanh(l1) ** 2) * mask
+    w12 -= alpha * l1.T @ d2
+    w01 -= alpha * l0.T @ d1
+
+
+def step_as_posted(l0, l1, l2, delta, mask, w01, w12, alpha):
+    """The same update as the post computes it: diagonal matrices multiplied in full."""
+    s = softmax(l2)
+    jac2 = np.diag((s * (1.0 - s)).ravel())
+    jac1 = np.diag((1.0 - np.tanh(l1) ** 2).ravel())
+    if not np.isscalar(mask):
+        jac1 = jac1 * np.diag(mask.ravel())
+    grad12 = np.outer(l1, np.matmul(delta, jac2))
+    back = np.matmul(jac2, np.matmul(w12.T, jac1))
+    grad01 = np.outer(l0, np.matmul(delta, back))
+    w12 -= alpha * grad12
+    w01 -= alpha * grad01
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dropout", type=float, default=0.5)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--as-posted", action="store_true", help="the original's per-sample operations")
     args = ap.parse_args()
     start = time.process_time()
+    if args.as_posted:
+        # The post's training-time imports; their cost is part of its whole process.
+        import sklearn.datasets  # noqa: F401
+        import sklearn.metrics  # noqa: F401
+        import sklearn.model_selection  # noqa: F401
+    step = step_as_posted if args.as_posted else step_vectorised
     with gzip.open(os.path.join(HERE, "..", "data", "digits.csv.gz"), "rt") as f:
         raw = np.loadtxt(f, delimiter=",")
     X, labels = raw[:, :64], raw[:, 64].astype(int)
@@ -64,11 +102,7 @@ def main():
             l2 = softmax(l1 @ w12)
             delta = l2 - ytr[i : i + 1]
             err += float(np.sum(delta**2))
-            s = softmax(l2)
-            d2 = delta * s * (1 - s)
-            d1 = (d2 @ w12.T) * (1 - np.tanh(l1) ** 2) * mask
-            w12 -= alpha * l1.T @ d2
-            w01 -= alpha * l0.T @ d1
+            step(l0, l1, l2, delta, mask, w01, w12, alpha)
         err /= len(X)
         if not np.isfinite(err):
             break
