@@ -1,14 +1,14 @@
 //! `cargo bench`: forward and backward passes at several batch sizes, whole training
 //! epochs, and inference over 10,000 images. `digitnet bench` prints the same kind
 //! of figures with GFLOP/s; these give criterion's statistics and history.
-//! MNIST-size work uses seeded synthetic pixels of MNIST's shape (the timing of
-//! dense layers does not depend on the values).
+//! MNIST-size work uses the real (embedded) MNIST images: the first layer skips
+//! their zero pixels, so random pixels would not time the same work.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
-use digitnet::bench::{bench_config, synthetic_mnist, time_training};
+use digitnet::bench::{bench_config, time_training};
 use digitnet::nn::{Activation, Dropout, Gradients, Init, Mlp, NetSpec, Workspace};
 use digitnet::normalize::Normalizer;
 use digitnet::train::{self, TrainConfig};
@@ -23,6 +23,20 @@ fn net(sizes: &[usize], activation: Activation) -> Mlp {
     Mlp::new(&spec, &mut Xoshiro256PlusPlus::seed_from_u64(0)).unwrap()
 }
 
+/// `rows` normalised input rows of `features` values: the 8x8 digits standardised,
+/// or MNIST's first training images scaled to 0..1.
+fn inputs(features: usize, rows: usize) -> Vec<f32> {
+    let all = if features == 784 {
+        let (train, _) = digitnet::data::mnist::load().unwrap();
+        Normalizer::Scale { pixel_max: 255.0 }.transform(&train)
+    } else {
+        let digits = digitnet::data::digits::load().unwrap();
+        let every: Vec<usize> = (0..digits.len()).collect();
+        Normalizer::fit_standardize(&digits, &every).transform(&digits)
+    };
+    all.chunks_exact(features).cycle().take(rows).flatten().copied().collect()
+}
+
 /// Forward (training, with dropout) and backward at batch 1, 32, 128 and 1024.
 fn passes(c: &mut Criterion) {
     for (name, sizes, act) in [
@@ -30,11 +44,10 @@ fn passes(c: &mut Criterion) {
         ("784-800-10", [784, 800, 10], Activation::Relu),
     ] {
         let net = net(&sizes, act);
+        let images = inputs(sizes[0], 1024);
         let mut group = c.benchmark_group(format!("pass {name}"));
         for batch in [1, 32, 128, 1024] {
-            let x: Vec<f32> = (0..batch * sizes[0])
-                .map(|i| (i % 17) as f32 / 17.0)
-                .collect();
+            let x = &images[..batch * sizes[0]];
             let y: Vec<u8> = (0..batch).map(|i| (i % 10) as u8).collect();
             let mut ws = Workspace::new(&net, batch);
             let mut grads = Gradients::zeros_like(&net);
@@ -45,11 +58,11 @@ fn passes(c: &mut Criterion) {
             };
             group.throughput(Throughput::Elements(batch as u64));
             group.bench_function(BenchmarkId::new("forward", batch), |b| {
-                b.iter(|| net.forward_train(&x, batch, &mut ws, dropout, &mut rng))
+                b.iter(|| net.forward_train(x, batch, &mut ws, dropout, &mut rng))
             });
             group.bench_function(BenchmarkId::new("backward", batch), |b| {
-                net.forward_train(&x, batch, &mut ws, dropout, &mut rng);
-                b.iter(|| net.backward(&x, &y, &mut ws, &mut grads))
+                net.forward_train(x, batch, &mut ws, dropout, &mut rng);
+                b.iter(|| net.backward(x, &y, &mut ws, &mut grads))
             });
         }
         group.finish();
@@ -73,7 +86,7 @@ fn epochs(c: &mut Criterion) {
     group.bench_function("digits blog recipe", |b| {
         b.iter(|| train::train(&blog, &digits, &all, &mut train::Silent).unwrap())
     });
-    let mnist = synthetic_mnist(60_000, 1).unwrap();
+    let (mnist, _) = digitnet::data::mnist::load().unwrap();
     let scale = Normalizer::Scale { pixel_max: 255.0 };
     for (name, hidden, act) in [
         ("mnist 784-800-10 relu batch 128", 800, Activation::Relu),
@@ -87,10 +100,11 @@ fn epochs(c: &mut Criterion) {
     group.finish();
 }
 
-/// Classifying 10,000 MNIST-size images in batches of 1000 with the 800-unit net.
+/// Classifying MNIST's 10,000 test images in batches of 1000 with the 800-unit net.
 fn inference(c: &mut Criterion) {
     let net = net(&[784, 800, 10], Activation::Relu);
-    let x = Normalizer::Scale { pixel_max: 255.0 }.transform(&synthetic_mnist(10_000, 2).unwrap());
+    let (_, test) = digitnet::data::mnist::load().unwrap();
+    let x = Normalizer::Scale { pixel_max: 255.0 }.transform(&test);
     let mut ws = Workspace::new(&net, 1000);
     let mut group = c.benchmark_group("inference");
     group.sample_size(20);

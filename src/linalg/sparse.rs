@@ -24,6 +24,8 @@ pub struct SparseRows {
     /// Column `p`'s entries (as (row, value)), likewise.
     col_starts: Vec<usize>,
     col_entries: Vec<(u32, f32)>,
+    /// Scratch for [`SparseRows::transpose`]: each column's next free slot.
+    next_slot: Vec<usize>,
 }
 
 /// Below this fraction of nonzero entries the sparse products beat the dense GEMM
@@ -59,12 +61,12 @@ impl SparseRows {
         for p in 0..self.cols {
             self.col_starts[p + 1] += self.col_starts[p];
         }
-        let mut next = self.col_starts.clone();
+        self.next_slot.clone_from(&self.col_starts);
         self.col_entries.clear();
         self.col_entries.resize(self.row_entries.len(), (0, 0.0));
         for (i, bounds) in self.row_starts.windows(2).enumerate() {
             for &(p, v) in &self.row_entries[bounds[0]..bounds[1]] {
-                let slot = &mut next[p as usize];
+                let slot = &mut self.next_slot[p as usize];
                 self.col_entries[*slot] = (i as u32, v);
                 *slot += 1;
             }
