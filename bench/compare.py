@@ -65,6 +65,9 @@ def main():
     if not args.skip_torch:
         ours, our_rss = run_json([DIGITNET, "bench"] + common)
         torch, torch_rss = run_json([TORCH_PY, os.path.join(HERE, "torch_reference.py")] + common)
+        if ours["mnist_source"] != torch["mnist_source"]:
+            sys.exit(f"the two timed different data: digitnet {ours['mnist_source']}, "
+                     f"PyTorch {torch['mnist_source']} (is data/mnist/ there?)")
         print(f"machine: {ours['machine']['model']}, peak {ours['peak_gflops']:.0f} GFLOP/s "
               f"({ours['threads']} threads); PyTorch {torch['version']}\n")
         rows = [
