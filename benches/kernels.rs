@@ -34,7 +34,12 @@ fn inputs(features: usize, rows: usize) -> Vec<f32> {
         let every: Vec<usize> = (0..digits.len()).collect();
         Normalizer::fit_standardize(&digits, &every).transform(&digits)
     };
-    all.chunks_exact(features).cycle().take(rows).flatten().copied().collect()
+    all.chunks_exact(features)
+        .cycle()
+        .take(rows)
+        .flatten()
+        .copied()
+        .collect()
 }
 
 /// Forward (training, with dropout) and backward at batch 1, 32, 128 and 1024.
