@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Seek};
 use std::path::Path;
 
-use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 
 use super::Gray;
 use crate::error::{Error, Result};
@@ -19,28 +19,44 @@ pub const MAX_SIDE: u32 = 10_000;
 /// The most pixels accepted (a 48-megapixel photo fits).
 pub const MAX_PIXELS: u64 = 50_000_000;
 
+/// No format read here stores more than this many pixels a byte: a 1-bit PNG
+/// holds 8 pixels a byte before deflate, which expands at most about 1032:1 (GIF's
+/// LZW, JPEG and PNM do worse). A header claiming more pixels than its file can
+/// hold this way is lying, or the file is truncated.
+pub const MAX_PIXELS_PER_BYTE: u64 = 8 * 1032;
+
+/// Pictures up to this many pixels are decoded whatever their file's size (a few
+/// megabytes at most), so small headers are judged by the decoder's own errors.
+const ALWAYS_DECODED_PIXELS: u64 = 1 << 20;
+
 /// Reads the image file at `path` as grayscale.
 pub fn open(path: &Path) -> Result<Gray> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    decode_from(BufReader::new(file), &path.display().to_string())
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    decode_from(BufReader::new(file), len, &path.display().to_string())
 }
 
 /// Decodes an image held in memory (an upload, say); `origin` names it in errors.
 pub fn decode(bytes: &[u8], origin: &str) -> Result<Gray> {
-    decode_from(Cursor::new(bytes), origin)
+    decode_from(Cursor::new(bytes), bytes.len() as u64, origin)
 }
 
-/// Guesses the format from the content, checks the header's size, decodes, and
-/// flattens colour and transparency to grey.
-fn decode_from(reader: impl BufRead + Seek, origin: &str) -> Result<Gray> {
+/// Guesses the format from the content, checks the header's size (against the
+/// limits and against the file's length, `len` bytes), decodes, and flattens
+/// colour and transparency to grey.
+fn decode_from(reader: impl BufRead + Seek, len: u64, origin: &str) -> Result<Gray> {
     let reader = ImageReader::new(reader)
         .with_guessed_format()
         .map_err(|e| Error::data(origin, format!("cannot read the image: {e}")))?;
     if reader.format().is_none() {
         return Err(unsupported(origin));
     }
-    let decoder = reader.into_decoder().map_err(|e| image_error(origin, e))?;
+    let mut decoder = reader.into_decoder().map_err(|e| image_error(origin, e))?;
     check_size(decoder.dimensions(), origin)?;
+    check_backed(decoder.dimensions(), len, origin)?;
+    decoder
+        .set_limits(picture_sized(decoder.total_bytes()))
+        .map_err(|e| image_error(origin, e))?;
     let image = DynamicImage::from_decoder(decoder).map_err(|e| image_error(origin, e))?;
     Ok(to_gray(&image))
 }
@@ -63,6 +79,35 @@ fn check_size((width, height): (u32, u32), origin: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Refuses a header that claims more pixels than a file of `len` bytes can hold
+/// ([`MAX_PIXELS_PER_BYTE`]), before the picture's buffer is allocated: a 15-byte
+/// GIF header claiming 3399x6666 pixels would otherwise cost 90 MB.
+fn check_backed((width, height): (u32, u32), len: u64, origin: &str) -> Result<()> {
+    let pixels = u64::from(width) * u64::from(height);
+    let most = len
+        .saturating_mul(MAX_PIXELS_PER_BYTE)
+        .max(ALWAYS_DECODED_PIXELS);
+    if pixels > most {
+        return Err(Error::data(
+            origin,
+            format!(
+                "the image header claims {width}x{height} pixels, more than a file of {len} bytes can hold: the file is truncated or corrupt"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Decoding limits that let a decoder's own buffers hold no more than the
+/// picture whose size was checked: a GIF frame may claim to be larger than the
+/// GIF's screen, and its buffer would otherwise be allocated (up to the image
+/// crate's default of 512 MB) before the missing pixel data is noticed.
+fn picture_sized(picture_bytes: u64) -> Limits {
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(picture_bytes);
+    limits
 }
 
 fn unsupported(origin: &str) -> Error {
@@ -168,6 +213,56 @@ mod tests {
             let err = decode(&bytes, "huge").unwrap_err().to_string();
             assert!(err.starts_with("huge: the image is 30000x30000"), "{err}");
         }
+    }
+
+    /// A GIF whose 16x16 screen passes the size check but whose first frame
+    /// claims `w x h` (found by `cargo fuzz run image`: a 448-byte file made the
+    /// decoder allocate 188 MB for the frame alone).
+    fn gif_with_frame(w: u16, h: u16) -> Vec<u8> {
+        let mut out = b"GIF89a".to_vec();
+        out.extend(16u16.to_le_bytes());
+        out.extend(16u16.to_le_bytes());
+        out.extend([0x80, 0, 0]); // a global colour table of 2 entries
+        out.extend([0, 0, 0, 255, 255, 255]);
+        out.push(0x2c); // image descriptor: left, top, width, height, flags
+        out.extend([0, 0, 0, 0]);
+        out.extend(w.to_le_bytes());
+        out.extend(h.to_le_bytes());
+        out.push(0);
+        out.extend([2, 2, 0x4c, 0x01, 0, 0x3b]); // LZW data, end of frame, trailer
+        out
+    }
+
+    #[test]
+    fn a_header_claiming_more_pixels_than_its_file_holds_is_refused() {
+        // Found by `cargo fuzz run image`, minimised: a GIF screen of 3399x6666 and no data.
+        let gif = b"GIF89aG\r\n\x1a\n\x89PH\x04";
+        let err = decode(gif, "tiny.gif").unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "tiny.gif: the image header claims 3399x6666 pixels, more than a file of 15 bytes"
+            ),
+            "{err}"
+        );
+        let png = png_header(5000, 5000);
+        let err = decode(&png, "tiny.png").unwrap_err().to_string();
+        assert!(err.contains("claims 5000x5000 pixels"), "{err}");
+        // Within what the file's size allows, the decoder itself decides.
+        let err = decode(&png_header(1000, 1000), "stub.png")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot decode"), "{err}");
+    }
+
+    #[test]
+    fn a_gif_frame_larger_than_its_screen_is_refused_before_allocating() {
+        let err = decode(&gif_with_frame(9000, 9000), "frame.gif")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("frame.gif: the image is too large to decode"),
+            "{err}"
+        );
     }
 
     #[test]
