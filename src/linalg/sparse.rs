@@ -34,7 +34,8 @@ pub struct SparseRows {
 pub const SPARSE_BELOW: f64 = 0.4;
 
 impl SparseRows {
-    /// Lists the nonzero entries of `a`, a row-major `rows x cols` matrix.
+    /// Lists the nonzero entries of `a`, a row-major `rows x cols` matrix, by row;
+    /// [`SparseRows::list_columns`] adds the by-column lists a gradient needs.
     pub fn gather(&mut self, a: &[f32], rows: usize, cols: usize) {
         assert_eq!(a.len(), rows * cols, "matrix is not rows x cols");
         (self.rows, self.cols) = (rows, cols);
@@ -47,12 +48,16 @@ impl SparseRows {
                 .extend(nonzero.map(|(p, &v)| (p as u32, v)));
             self.row_starts.push(self.row_entries.len());
         }
-        self.transpose();
+        self.col_starts.clear();
     }
 
     /// Fills the by-column lists from the by-row ones (a counting sort, so each
-    /// column's rows stay in ascending order).
-    fn transpose(&mut self) {
+    /// column's rows stay in ascending order), unless already done. Inference needs
+    /// only the rows; training's weight gradient needs the columns too.
+    pub fn list_columns(&mut self) {
+        if self.col_starts.len() == self.cols + 1 {
+            return;
+        }
         self.col_starts.clear();
         self.col_starts.resize(self.cols + 1, 0);
         for &(p, _) in &self.row_entries {
@@ -120,6 +125,7 @@ pub fn sparse_transpose_times_dense(
     threads: usize,
 ) {
     assert!(d.len() >= a.rows * m && g.len() >= a.cols * m);
+    assert_eq!(a.col_starts.len(), a.cols + 1, "list_columns first");
     let g = &mut g[..a.cols * m];
     split_rows(g, m, threads, |first, block| {
         let lists = Lists {
@@ -282,6 +288,7 @@ mod tests {
         let a = [0.0, 2.0, 0.0, 3.0, 0.0, 4.0];
         let mut s = SparseRows::default();
         s.gather(&a, 2, 3);
+        s.list_columns();
         assert_eq!(
             (s.row(0), s.row(1)),
             (&[(1, 2.0)][..], &[(0, 3.0), (2, 4.0)][..])
@@ -313,6 +320,7 @@ mod tests {
         let (a, d) = (mostly_zero(n, k), dense(n, m, 0.23));
         let mut s = SparseRows::default();
         s.gather(&a, n, k);
+        s.list_columns();
         // A^T is k x n; its transpose-view of `a` is read with ta = true.
         let want = product(&a, true, &d, k, n, m);
         for threads in [1, 2, 3] {
@@ -327,6 +335,7 @@ mod tests {
         let a = [0.0, 1.0, 0.0, 2.0];
         let mut s = SparseRows::default();
         s.gather(&a, 2, 2);
+        s.list_columns();
         let mut g = vec![9.0; 2 * 3];
         sparse_transpose_times_dense(&s, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3, &mut g, 2);
         assert_eq!(g, [0.0, 0.0, 0.0, 9.0, 12.0, 15.0]);

@@ -231,6 +231,7 @@ impl Mlp {
             };
             // Eq. B2: dL/dW = X^T delta, dL/db = column sums of delta.
             if l == 0 && ws.input_is_sparse {
+                ws.sparse_input.list_columns();
                 let g = &mut grads.weight[0];
                 sparse_transpose_times_dense(&ws.sparse_input, delta, layer.outputs, g, threads());
             } else {
