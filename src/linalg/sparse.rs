@@ -103,16 +103,11 @@ impl SparseRows {
 /// matrix `b`; `c` is `n x m`, overwritten. Rows of `C` are shared among `threads`.
 pub fn sparse_times_dense(a: &SparseRows, b: &[f32], m: usize, c: &mut [f32], threads: usize) {
     assert!(b.len() >= a.cols * m && c.len() >= a.rows * m);
-    let c = &mut c[..a.rows * m];
-    split_rows(c, m, threads, |first, block| {
-        let lists = Lists {
-            starts: &a.row_starts[first..],
-            entries: &a.row_entries,
-        };
-        crate::simd::dispatch!(fn(lists: Lists<'_>, b: &[f32], m: usize, block: &mut [f32]) -> () {
-            combine_all(lists, b, m, block)
-        })
-    });
+    let rows = Lists {
+        starts: &a.row_starts,
+        entries: &a.row_entries,
+    };
+    combine_in_threads(rows, b, m, &mut c[..a.rows * m], threads);
 }
 
 /// `G = A^T D` for the sparse `n x k` matrix `a` and the dense row-major `n x m`
@@ -126,14 +121,23 @@ pub fn sparse_transpose_times_dense(
 ) {
     assert!(d.len() >= a.rows * m && g.len() >= a.cols * m);
     assert_eq!(a.col_starts.len(), a.cols + 1, "list_columns first");
-    let g = &mut g[..a.cols * m];
-    split_rows(g, m, threads, |first, block| {
-        let lists = Lists {
-            starts: &a.col_starts[first..],
-            entries: &a.col_entries,
+    let cols = Lists {
+        starts: &a.col_starts,
+        entries: &a.col_entries,
+    };
+    combine_in_threads(cols, d, m, &mut g[..a.cols * m], threads);
+}
+
+/// Row `q` of `out` = the combination of `b`'s rows that list `q` names, the rows of
+/// `out` shared among `threads`, compiled for the best vector instructions.
+fn combine_in_threads(lists: Lists<'_>, b: &[f32], m: usize, out: &mut [f32], threads: usize) {
+    split_rows(out, m, threads, |first, block| {
+        let mine = Lists {
+            starts: &lists.starts[first..],
+            entries: lists.entries,
         };
-        crate::simd::dispatch!(fn(lists: Lists<'_>, d: &[f32], m: usize, block: &mut [f32]) -> () {
-            combine_all(lists, d, m, block)
+        crate::simd::dispatch!(fn(mine: Lists<'_>, b: &[f32], m: usize, block: &mut [f32]) -> () {
+            combine_all(mine, b, m, block)
         })
     });
 }
