@@ -319,8 +319,10 @@ struct Thread<'a> {
     budget: Option<f64>,
 }
 
-/// Grace time before two threads that are behind their budget give up, seconds.
-const SLACK: f64 = 1e-3;
+/// Grace before two threads that are behind their budget give up, as a fraction
+/// of the budget: a lost trial then costs about this much of one epoch (a fixed
+/// millisecond cost a third of an epoch of the 64-200-10 net, trial after trial).
+const SLACK: f64 = 0.05;
 
 /// [`epoch_one_thread`] compiled for the best vector instructions available.
 #[allow(clippy::too_many_arguments)]
@@ -408,7 +410,7 @@ fn part_thread(part: &mut Part, t: &Thread<'_>, rng: &mut Xoshiro256PlusPlus) ->
                 return (sum_sq, i);
             }
             if let Some(budget) = t.budget.filter(|_| i % 32 == 31) {
-                if started.elapsed().as_secs_f64() > budget * (i as f64 / n as f64) + SLACK {
+                if started.elapsed().as_secs_f64() > budget * (i as f64 / n as f64 + SLACK) {
                     t.exchange.stop_before(i + 1);
                 }
             }
