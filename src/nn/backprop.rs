@@ -166,27 +166,8 @@ impl Mlp {
                 &before[l - 1][..n * layer.inputs]
             };
             let out = &mut rest[0][..n * layer.outputs];
-            if l == 0 && ws.input_is_sparse {
-                sparse_times_dense(
-                    &ws.sparse_input,
-                    &layer.weight,
-                    layer.outputs,
-                    out,
-                    threads(),
-                );
-            } else {
-                gemm(
-                    n,
-                    layer.inputs,
-                    layer.outputs,
-                    input,
-                    Op::N,
-                    &layer.weight,
-                    Op::N,
-                    0.0,
-                    out,
-                );
-            }
+            let sparse = (l == 0 && ws.input_is_sparse).then_some(&ws.sparse_input);
+            layer_product(input, sparse, n, layer, out);
             let mask: &[f32] = if use_masks { &ws.masks[l] } else { &[] };
             layer
                 .activation
@@ -230,23 +211,13 @@ impl Mlp {
                 _ => &ws.outs[l - 1][..n * layer.inputs],
             };
             // Eq. B2: dL/dW = X^T delta, dL/db = column sums of delta.
-            if l == 0 && ws.input_is_sparse {
+            let sparse = if l == 0 && ws.input_is_sparse {
                 ws.sparse_input.list_columns();
-                let g = &mut grads.weight[0];
-                sparse_transpose_times_dense(&ws.sparse_input, delta, layer.outputs, g, threads());
+                Some(&ws.sparse_input)
             } else {
-                gemm(
-                    layer.inputs,
-                    n,
-                    layer.outputs,
-                    input,
-                    Op::T,
-                    delta,
-                    Op::N,
-                    0.0,
-                    &mut grads.weight[l],
-                );
-            }
+                None
+            };
+            weight_gradient(input, sparse, delta, layer, &mut grads.weight[l]);
             if layer.has_bias() {
                 column_sums(delta, &mut grads.bias[l]);
             }
@@ -270,6 +241,38 @@ impl Mlp {
             scale_by_local_derivative(below, input, &ws.masks[l - 1], act);
         }
         (loss / n as f64) as f32
+    }
+}
+
+/// `out = input W` for `n` rows: the sparse product when the input was listed as
+/// mostly zeros (`sparse`), the dense GEMM otherwise.
+fn layer_product(
+    input: &[f32],
+    sparse: Option<&SparseRows>,
+    n: usize,
+    layer: &super::Dense,
+    out: &mut [f32],
+) {
+    let (k, m) = (layer.inputs, layer.outputs);
+    match sparse {
+        Some(rows) => sparse_times_dense(rows, &layer.weight, m, out, threads()),
+        None => gemm(n, k, m, input, Op::N, &layer.weight, Op::N, 0.0, out),
+    }
+}
+
+/// `grad = input^T delta`: the sparse product when the input was listed as mostly
+/// zeros (`sparse`, with its columns listed), the dense GEMM otherwise.
+fn weight_gradient(
+    input: &[f32],
+    sparse: Option<&SparseRows>,
+    delta: &[f32],
+    layer: &super::Dense,
+    grad: &mut [f32],
+) {
+    let (k, m) = (layer.inputs, layer.outputs);
+    match sparse {
+        Some(rows) => sparse_transpose_times_dense(rows, delta, m, grad, threads()),
+        None => gemm(k, delta.len() / m, m, input, Op::T, delta, Op::N, 0.0, grad),
     }
 }
 
