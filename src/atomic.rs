@@ -108,18 +108,11 @@ impl Drop for AtomicFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("digitnet-atomic-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
+    use crate::test_support::scratch;
 
     #[test]
     fn write_replaces_the_target_and_leaves_no_temporary_file() {
-        let dir = scratch("write");
+        let dir = scratch("atomic-write");
         let path = dir.join("a.txt");
         fs::write(&path, "old").unwrap();
         write(&path, b"new").unwrap();
@@ -129,7 +122,7 @@ mod tests {
 
     #[test]
     fn an_uncommitted_file_leaves_nothing_behind() {
-        let dir = scratch("drop");
+        let dir = scratch("atomic-drop");
         let path = dir.join("b.txt");
         let mut f = AtomicFile::create(&path).unwrap();
         f.write_all(b"half").unwrap();
@@ -139,7 +132,7 @@ mod tests {
 
     #[test]
     fn a_failed_rename_keeps_the_target_and_removes_the_temporary_file() {
-        let dir = scratch("rename");
+        let dir = scratch("atomic-rename");
         // The target is a non-empty folder: the data is written, the rename fails.
         let target = dir.join("taken");
         fs::create_dir(&target).unwrap();
@@ -152,7 +145,7 @@ mod tests {
 
     #[test]
     fn a_missing_folder_is_an_error_naming_the_target() {
-        let dir = scratch("missing");
+        let dir = scratch("atomic-missing");
         let path = dir.join("no/such/c.txt");
         let err = write(&path, b"x").unwrap_err().to_string();
         assert!(err.contains("no/such/c.txt"), "{err}");

@@ -88,6 +88,8 @@ pub mod report;
 #[cfg(feature = "serve")]
 pub mod serve;
 mod simd;
+#[cfg(test)]
+mod test_support;
 pub mod train;
 
 pub use error::{Error, Result};

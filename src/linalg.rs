@@ -26,15 +26,6 @@ pub fn threads() -> usize {
     })
 }
 
-/// The fraction of `a`'s entries that are not zero (1 for an empty slice).
-pub fn density(a: &[f32]) -> f64 {
-    if a.is_empty() {
-        return 1.0;
-    }
-    let nonzero: usize = a.iter().map(|&v| usize::from(v != 0.0)).sum();
-    nonzero as f64 / a.len() as f64
-}
-
 /// Whether an operand is used as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {

@@ -677,8 +677,7 @@ mod tests {
 
     #[test]
     fn save_and_load_through_a_file() {
-        let dir = std::env::temp_dir().join(format!("digitnet-model-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_support::scratch("model-file");
         let path = dir.join("m.safetensors");
         let model = blog_model();
         model.save(&path).unwrap();

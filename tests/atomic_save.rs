@@ -2,15 +2,10 @@
 //! the previous file intact and loadable; a normal run leaves no temporary file.
 //! (Ctrl-C during training saving the best weights: tests/cli_train.rs.)
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("digitnet-atomic-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use std::path::Path;
+use std::process::Command;
 
 fn train_and_save(path: &Path, seed: &str, abort: bool) -> std::process::ExitStatus {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_digitnet"));
@@ -22,22 +17,13 @@ fn train_and_save(path: &Path, seed: &str, abort: bool) -> std::process::ExitSta
     cmd.output().unwrap().status
 }
 
-fn entries(d: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn a_crash_before_the_rename_keeps_the_previous_model() {
-    let d = dir("crash");
+    let d = common::scratch("crash");
     let path = d.join("model.safetensors");
     assert!(train_and_save(&path, "1", false).success());
     assert_eq!(
-        entries(&d),
+        common::file_names(&d),
         ["model.safetensors"],
         "a normal run left a temporary file"
     );

@@ -1,29 +1,12 @@
 //! `digitnet --dataset PATH` and the IDX flags, run through the built binary:
 //! good data trains and reports; bad data is a one-line error naming the file.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use common::{digitnet, stderr};
 use digitnet::data::{Dataset, mnist};
-
-fn digitnet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_digitnet"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A fresh folder for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("digitnet-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn idx_images(d: &Dataset) -> Vec<u8> {
     let mut b = 0x0803u32.to_be_bytes().to_vec();
@@ -44,7 +27,7 @@ fn idx_labels(d: &Dataset) -> Vec<u8> {
 /// Writes rows `train` and `test` of MNIST's test part as a raw IDX folder.
 fn mnist_folder(name: &str, train: usize, test: usize) -> PathBuf {
     let all = mnist::test().unwrap();
-    let dir = temp_dir(name);
+    let dir = common::scratch(name);
     let a = all.subset(&(0..train).collect::<Vec<_>>());
     let b = all.subset(&(train..train + test).collect::<Vec<_>>());
     for (part, d) in [("train", &a), ("t10k", &b)] {
@@ -159,7 +142,7 @@ fn mismatched_counts_are_an_error_naming_the_labels() {
 
 #[test]
 fn a_csv_file_is_split_and_its_bad_rows_are_named() {
-    let dir = temp_dir("csv");
+    let dir = common::scratch("csv");
     let good = dir.join("tiny.csv");
     let mut text = String::from("label,p0,p1,p2,p3\n");
     for i in 0..40 {
@@ -201,7 +184,7 @@ fn a_csv_file_is_split_and_its_bad_rows_are_named() {
 
 #[test]
 fn an_empty_image_folder_is_refused_by_name() {
-    let dir = temp_dir("images");
+    let dir = common::scratch("images");
     let out = digitnet(&["--dataset", s(&dir), "-q"]);
     let err = stderr(&out);
     assert!(!out.status.success(), "{err}");

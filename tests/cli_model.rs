@@ -5,13 +5,11 @@
 mod common;
 mod mnist_support;
 
+use common::digitnet;
+
 use std::fs;
 use std::path::Path;
 use std::process::Output;
-
-fn digitnet(args: &[&str]) -> Output {
-    common::digitnet_in(Path::new("."), args, &[])
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -314,8 +312,7 @@ fn save_into_a_missing_folder_fails_naming_it() {
 
 #[test]
 fn an_image_folder_trains_a_model_that_keeps_its_class_names() {
-    let dir = std::env::temp_dir().join(format!("digitnet-folder-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
+    let dir = common::scratch("folder-classes");
     for (class, picture) in [
         ("seven", "mnist-t10k-0-black-on-white.png"),
         ("two", "mnist-t10k-2-white-on-black.png"),

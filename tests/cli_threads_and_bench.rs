@@ -1,13 +1,10 @@
 //! The `--threads` flag and the `bench` command, through the built binary.
 
-use std::process::{Command, Output};
+mod common;
 
-fn digitnet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_digitnet"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use std::process::Output;
+
+use common::digitnet;
 
 /// The JSON report without its timings (which differ from run to run).
 fn without_timings(out: &Output) -> serde_json::Value {
@@ -16,12 +13,7 @@ fn without_timings(out: &Output) -> serde_json::Value {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v.as_object_mut().unwrap().remove("train_seconds");
-    for epoch in v["history"].as_array_mut().unwrap() {
-        epoch.as_object_mut().unwrap().remove("seconds");
-    }
-    v
+    common::without_timings(serde_json::from_slice(&out.stdout).unwrap())
 }
 
 #[test]

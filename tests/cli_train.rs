@@ -1,32 +1,11 @@
 //! The `digitnet` binary end to end: reports, JSON, reproducibility, bad flags.
 
+mod common;
+
 use std::process::{Command, Output};
 
+use common::{digitnet, stderr, stdout, without_timings};
 use serde_json::Value;
-
-fn digitnet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_digitnet"))
-        .args(args)
-        .output()
-        .expect("the digitnet binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-/// The JSON report without its timing fields (the only part that may vary between runs).
-fn without_timings(mut v: Value) -> Value {
-    v.as_object_mut().unwrap().remove("train_seconds");
-    for epoch in v["history"].as_array_mut().unwrap() {
-        epoch.as_object_mut().unwrap().remove("seconds");
-    }
-    v
-}
 
 const BLOG_FAST: &[&str] = &["--recipe", "blog", "--dropout", "0", "--seed", "3"];
 
@@ -275,9 +254,7 @@ fn sigterm_stops_training_with_code_143() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_during_training_saves_a_loadable_model() {
-    let dir = std::env::temp_dir().join(format!("digitnet-sigint-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("sigint");
     let path = dir.join("best.safetensors");
     let out = interrupted_run("-INT", &["--save", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));

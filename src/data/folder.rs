@@ -151,15 +151,8 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::scratch;
     use image::{GrayImage, Luma};
-
-    fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("digitnet-folder-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
 
     /// A white picture with a black bar of `bar_width` columns.
     fn save_bar(path: &Path, bar_width: u32) {
@@ -172,7 +165,7 @@ mod tests {
 
     #[test]
     fn one_sub_folder_per_class_sorted_and_prepared_like_predict() {
-        let dir = scratch("ok");
+        let dir = scratch("folder-ok");
         for (class, bars) in [("b", &[10, 12][..]), ("a", &[3][..])] {
             fs::create_dir(dir.join(class)).unwrap();
             for (i, w) in bars.iter().enumerate() {
@@ -194,7 +187,7 @@ mod tests {
 
     #[test]
     fn labels_can_follow_a_given_class_list() {
-        let dir = scratch("labelled");
+        let dir = scratch("folder-labelled");
         fs::create_dir(dir.join("7")).unwrap();
         save_bar(&dir.join("7/x.png"), 4);
         let classes: Vec<String> = (0..10).map(|c| c.to_string()).collect();
@@ -212,7 +205,7 @@ mod tests {
 
     #[test]
     fn empty_folders_and_bad_images_are_named() {
-        let dir = scratch("bad");
+        let dir = scratch("folder-bad");
         let err = load(&dir, (28, 28)).unwrap_err().to_string();
         assert!(err.contains("no class sub-folders"), "{err}");
         fs::create_dir(dir.join("0")).unwrap();

@@ -232,15 +232,7 @@ fn folder_name(dir: &Path) -> String {
 mod tests {
     use super::*;
     use crate::data::idx::tests::{gz, images_bytes, labels_bytes};
-
-    /// A fresh empty folder under the target's temp dir.
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("digitnet-source-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
+    use crate::test_support::scratch;
 
     fn write_idx(dir: &Path, train_labels: &[u8], test_labels: &[u8]) {
         let n = |l: &[u8]| l.len() as u32;
@@ -288,7 +280,7 @@ mod tests {
 
     #[test]
     fn an_idx_folder_loads_as_a_pair_whatever_the_name_variant() {
-        let dir = temp_dir("idx");
+        let dir = scratch("source-idx");
         write_idx(&dir, &[0, 1, 2, 1], &[2, 0]);
         let source = DataSource::parse(dir.to_str().unwrap()).unwrap();
         assert_eq!(source, DataSource::IdxFolder(dir.clone()));
@@ -305,7 +297,7 @@ mod tests {
 
     #[test]
     fn test_labels_outside_the_training_classes_are_refused() {
-        let dir = temp_dir("classes");
+        let dir = scratch("source-classes");
         write_idx(&dir, &[0, 1, 1], &[2, 0]);
         let err = DataSource::IdxFolder(dir)
             .load(&LoadOptions::default())
@@ -319,7 +311,7 @@ mod tests {
 
     #[test]
     fn a_folder_missing_a_part_names_it() {
-        let dir = temp_dir("missing");
+        let dir = scratch("source-missing");
         write_idx(&dir, &[0, 1], &[1]);
         std::fs::remove_file(dir.join("t10k-images.idx3-ubyte")).unwrap();
         let err = DataSource::IdxFolder(dir)
@@ -334,7 +326,7 @@ mod tests {
 
     #[test]
     fn a_csv_file_loads_as_one_set_and_a_plain_folder_is_an_image_folder() {
-        let dir = temp_dir("csv");
+        let dir = scratch("source-csv");
         let file = dir.join("mine.csv");
         std::fs::write(&file, "label,a,b,c,d\n1,0,9,0,0\n0,1,1,1,1\n").unwrap();
         let source = DataSource::parse(file.to_str().unwrap()).unwrap();

@@ -37,18 +37,42 @@ impl SparseRows {
     /// Lists the nonzero entries of `a`, a row-major `rows x cols` matrix, by row;
     /// [`SparseRows::list_columns`] adds the by-column lists a gradient needs.
     pub fn gather(&mut self, a: &[f32], rows: usize, cols: usize) {
+        self.gather_up_to(a, rows, cols, rows * cols);
+    }
+
+    /// [`SparseRows::gather`] if less than `max_density` of `a`'s entries are
+    /// nonzero; returns whether they are. A dense matrix is given up as soon as the
+    /// rows read so far hold too many entries, so the check costs no extra pass.
+    pub fn gather_if_sparse(
+        &mut self,
+        a: &[f32],
+        rows: usize,
+        cols: usize,
+        max_density: f64,
+    ) -> bool {
+        let limit = (max_density * (rows * cols) as f64).ceil() as usize;
+        self.gather_up_to(a, rows, cols, limit) && self.density() < max_density
+    }
+
+    /// Lists `a`'s nonzero entries by row while there are at most `limit`; returns
+    /// whether all were listed.
+    fn gather_up_to(&mut self, a: &[f32], rows: usize, cols: usize, limit: usize) -> bool {
         assert_eq!(a.len(), rows * cols, "matrix is not rows x cols");
         (self.rows, self.cols) = (rows, cols);
         self.row_starts.clear();
         self.row_entries.clear();
+        self.col_starts.clear();
         self.row_starts.push(0);
         for row in a.chunks_exact(cols.max(1)).take(rows) {
             let nonzero = row.iter().enumerate().filter(|&(_, &v)| v != 0.0);
             self.row_entries
                 .extend(nonzero.map(|(p, &v)| (p as u32, v)));
             self.row_starts.push(self.row_entries.len());
+            if self.row_entries.len() > limit {
+                return false;
+            }
         }
-        self.col_starts.clear();
+        true
     }
 
     /// Fills the by-column lists from the by-row ones (a counting sort, so each
@@ -301,6 +325,23 @@ mod tests {
         assert_eq!(s.col(1), &[(0, 2.0)]);
         assert_eq!(s.col(2), &[(1, 4.0)]);
         assert!((s.density() - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn only_a_sparse_enough_matrix_is_listed() {
+        let (n, k) = (9, 13);
+        let a = mostly_zero(n, k); // 2 in 5 nonzero
+        let mut s = SparseRows::default();
+        assert!(s.gather_if_sparse(&a, n, k, 0.5));
+        let mut all = SparseRows::default();
+        all.gather(&a, n, k);
+        assert_eq!(
+            (s.row_starts, s.row_entries),
+            (all.row_starts, all.row_entries)
+        );
+        let mut t = SparseRows::default();
+        assert!(!t.gather_if_sparse(&a, n, k, 0.3));
+        assert!(!t.gather_if_sparse(&dense(n, k, 0.1), n, k, 0.4));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use rand::Rng;
 use super::dropout::{Dropout, fill_mask};
 use super::{Activation, Mlp};
 use crate::linalg::{
-    Op, SPARSE_BELOW, SparseRows, column_sums, density, gemm, sparse_times_dense,
+    Op, SPARSE_BELOW, SparseRows, column_sums, gemm, sparse_times_dense,
     sparse_transpose_times_dense, threads,
 };
 
@@ -154,10 +154,10 @@ impl Mlp {
     /// Eq. F: `Y_l = f(Y_{l-1} W_l + b_l) * M_l` layer by layer (masks as stored in `ws`).
     fn forward_layers(&self, x: &[f32], n: usize, ws: &mut Workspace, use_masks: bool) {
         // A batch of mostly-zero inputs (raw images) takes the sparse product.
-        ws.input_is_sparse = n > 1 && density(x) < SPARSE_BELOW;
-        if ws.input_is_sparse {
-            ws.sparse_input.gather(x, n, self.inputs());
-        }
+        ws.input_is_sparse = n > 1
+            && ws
+                .sparse_input
+                .gather_if_sparse(x, n, self.inputs(), SPARSE_BELOW);
         for (l, layer) in self.layers.iter().enumerate() {
             let (before, rest) = ws.outs.split_at_mut(l);
             let input: &[f32] = if l == 0 {

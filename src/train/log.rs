@@ -68,9 +68,7 @@ mod tests {
 
     #[test]
     fn one_object_per_epoch_appears_only_when_finished() {
-        let dir = std::env::temp_dir().join(format!("digitnet-log-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_support::scratch("epoch-log");
         let path = dir.join("log.jsonl");
         let mut log = EpochLog::create(&path).unwrap();
         for e in 0..3 {

@@ -15,6 +15,20 @@ pub fn digitnet_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("the digitnet binary runs")
 }
 
+/// Runs `digitnet args` in the current folder.
+pub fn digitnet(args: &[&str]) -> Output {
+    digitnet_in(Path::new("."), args, &[])
+}
+
+/// A JSON report without its timing fields (the only part that may vary between runs).
+pub fn without_timings(mut v: serde_json::Value) -> serde_json::Value {
+    v.as_object_mut().unwrap().remove("train_seconds");
+    for epoch in v["history"].as_array_mut().unwrap() {
+        epoch.as_object_mut().unwrap().remove("seconds");
+    }
+    v
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
