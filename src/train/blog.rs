@@ -31,7 +31,9 @@
 //! the results are the same bits with one thread or two.
 
 mod exchange;
+mod inputs;
 mod part;
+mod sweep;
 
 use std::time::Instant;
 
@@ -44,6 +46,7 @@ use crate::error::Result;
 use crate::nn::{Activation, Dense, Init, Mlp, NetSpec};
 use crate::normalize::Normalizer;
 use exchange::{Exchange, SLOT_VALUES};
+use inputs::Inputs;
 use part::{Part, draw_mask, first_part_width, output_error};
 
 /// Runs the blog recipe on `rows` of `data` (see the module docs).
@@ -58,6 +61,7 @@ pub fn train(
     let inputs = data.features();
     let mut x = vec![0.0; rows.len() * inputs];
     normalizer.gather(data, rows, &mut x);
+    let x = Inputs::new(&x, inputs, background(&normalizer, inputs));
     let labels: Vec<u8> = rows.iter().map(|&r| data.labels[r]).collect();
 
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.seed);
@@ -121,6 +125,14 @@ pub fn train(
         stop,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The value a background (zero) pixel takes once normalised: the blog's
+/// normalisation maps every pixel value the same way, so all of them hold it.
+fn background(normalizer: &Normalizer, inputs: usize) -> f32 {
+    let mut row = vec![0.0; inputs];
+    normalizer.apply(&vec![0.0; inputs], &mut row);
+    row.first().copied().unwrap_or(0.0)
 }
 
 /// Chooses one thread or two for each epoch by timing both. The results are the
@@ -191,13 +203,6 @@ struct BlogNet {
     parts: Vec<Part>,
 }
 
-/// What one sample's step needs besides the weights.
-struct Sample<'a> {
-    x: &'a [f32],
-    label: u8,
-    next: Option<&'a [f32]>,
-}
-
 impl BlogNet {
     fn from_mlp(mlp: &Mlp) -> Self {
         let (l1, l2) = (&mlp.layers[0], &mlp.layers[1]);
@@ -252,7 +257,7 @@ impl BlogNet {
     /// whole epoch, prorated) they stop at a sample and one thread does the rest.
     fn epoch(
         &mut self,
-        x: &[f32],
+        x: &Inputs,
         labels: &[u8],
         cfg: &TrainConfig,
         threads: usize,
@@ -277,7 +282,7 @@ impl BlogNet {
     /// returns the summed squared error so far and the first sample not done.
     fn epoch_two_threads(
         &mut self,
-        x: &[f32],
+        x: &Inputs,
         labels: &[u8],
         cfg: &TrainConfig,
         budget: Option<f64>,
@@ -311,7 +316,7 @@ impl BlogNet {
 struct Thread<'a> {
     /// 0 or 1; thread 0 keeps the time.
     me: usize,
-    x: &'a [f32],
+    x: &'a Inputs,
     labels: &'a [u8],
     cfg: &'a TrainConfig,
     exchange: &'a Exchange,
@@ -330,7 +335,7 @@ const SLACK: f64 = 0.05;
 #[allow(clippy::too_many_arguments)]
 fn one_thread(
     parts: &mut [Part],
-    x: &[f32],
+    x: &Inputs,
     labels: &[u8],
     cfg: &TrainConfig,
     rng: &mut Xoshiro256PlusPlus,
@@ -338,7 +343,7 @@ fn one_thread(
     from: usize,
     sum_sq: f64,
 ) -> f64 {
-    crate::simd::dispatch!(fn(parts: &mut [Part], x: &[f32], labels: &[u8], cfg: &TrainConfig, rng: &mut Xoshiro256PlusPlus, hidden: usize, classes: usize, from: usize, sum_sq: f64) -> f64 {
+    crate::simd::dispatch!(fn(parts: &mut [Part], x: &Inputs, labels: &[u8], cfg: &TrainConfig, rng: &mut Xoshiro256PlusPlus, hidden: usize, classes: usize, from: usize, sum_sq: f64) -> f64 {
         epoch_one_thread(parts, x, labels, cfg, rng, hidden, classes, from, sum_sq)
     })
 }
@@ -349,7 +354,7 @@ fn one_thread(
 #[allow(clippy::too_many_arguments)]
 fn epoch_one_thread(
     parts: &mut [Part],
-    x: &[f32],
+    x: &Inputs,
     labels: &[u8],
     cfg: &TrainConfig,
     rng: &mut Xoshiro256PlusPlus,
@@ -363,12 +368,10 @@ fn epoch_one_thread(
     let mut partial = vec![0.0; classes];
     let mut e = vec![0.0; classes];
     let keep = 1.0 / (1.0 - cfg.dropout);
-    let inputs = x.len() / labels.len();
-    for (i, (row, &label)) in x.chunks_exact(inputs).zip(labels).enumerate().skip(from) {
-        let s = sample(x, inputs, i, row, label);
+    for (i, &label) in labels.iter().enumerate().skip(from) {
         if i == 0 {
             for p in parts.iter_mut() {
-                p.start(s.x);
+                p.start(x);
             }
         }
         draw_mask(&mut mask, cfg.dropout, rng);
@@ -382,10 +385,10 @@ fn epoch_one_thread(
                 *a += b;
             }
         }
-        sum_sq += output_error(&mut logits, s.label, &mut e);
+        sum_sq += output_error(&mut logits, label, &mut e);
         for p in parts.iter_mut() {
             let m = part_mask(&mask, p, cfg.dropout);
-            p.update(&e, m, cfg.lr, s.x, s.next);
+            p.update(&e, m, cfg.lr, x, i);
         }
     }
     sum_sq
@@ -406,8 +409,7 @@ fn part_thread(part: &mut Part, t: &Thread<'_>, rng: &mut Xoshiro256PlusPlus) ->
         let keep = 1.0 / (1.0 - t.cfg.dropout);
         let mut sum_sq = 0.0;
         let (x, n) = (t.x, t.labels.len());
-        let inputs = x.len() / n;
-        for (i, (row, &label)) in x.chunks_exact(inputs).zip(t.labels).enumerate() {
+        for (i, &label) in t.labels.iter().enumerate() {
             if t.exchange.stopped(i) {
                 return (sum_sq, i);
             }
@@ -416,9 +418,8 @@ fn part_thread(part: &mut Part, t: &Thread<'_>, rng: &mut Xoshiro256PlusPlus) ->
                     t.exchange.stop_before(i + 1);
                 }
             }
-            let s = sample(x, inputs, i, row, label);
             if i == 0 {
-                part.start(s.x);
+                part.start(x);
             }
             draw_mask(&mut mask, t.cfg.dropout, rng);
             let m = part_mask(&mask, part, t.cfg.dropout);
@@ -429,8 +430,8 @@ fn part_thread(part: &mut Part, t: &Thread<'_>, rng: &mut Xoshiro256PlusPlus) ->
             for (a, b) in mine.iter_mut().zip(&theirs) {
                 *a += b;
             }
-            sum_sq += output_error(&mut mine, s.label, &mut e);
-            part.update(&e, m, t.cfg.lr, s.x, s.next);
+            sum_sq += output_error(&mut mine, label, &mut e);
+            part.update(&e, m, t.cfg.lr, x, i);
         }
         (sum_sq, n)
     })
@@ -440,18 +441,6 @@ fn part_thread(part: &mut Part, t: &Thread<'_>, rng: &mut Xoshiro256PlusPlus) ->
 #[inline(always)]
 fn part_mask<'m>(mask: &'m [f32], part: &Part, p: f32) -> Option<&'m [f32]> {
     (p > 0.0).then(|| &mask[part.offset..part.offset + part.width])
-}
-
-/// Row `i` of `x` (rows of `inputs` values) with its label and the row after it.
-/// (A plain function, not a closure-taking iterator: closures are not compiled
-/// with the vector instructions of the function that [`crate::simd::dispatch`] made.)
-#[inline(always)]
-fn sample<'a>(x: &'a [f32], inputs: usize, i: usize, row: &'a [f32], label: u8) -> Sample<'a> {
-    Sample {
-        x: row,
-        label,
-        next: x.get((i + 1) * inputs..(i + 2) * inputs),
-    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 
 use rand::rngs::Xoshiro256PlusPlus;
 
+use super::inputs::Inputs;
+use super::sweep::sweep;
 use crate::nn::{dropout_mask_01, fast_tanh, softmax_in_place};
 
 /// Hidden units of the first part for a layer of `hidden` units (the rest form the
@@ -23,17 +25,30 @@ pub fn first_part_width(hidden: usize) -> usize {
 }
 
 /// Hidden units `offset .. offset + width` and their weights.
+///
+/// The part's columns of `W1` are kept as `W1 = U + 1 r^T`: a matrix `U` and a row
+/// `r` added to every row of it. The background pixels' share of every update,
+/// `-lr b g` on every row, goes into `r` alone, so only the rows of `U` at a sample's
+/// other pixels change (see [`super::inputs`]). The forward sum follows:
+/// `x W1 = b c + z U + (sum x) r` with `c` the column sums of `U`, kept up to date
+/// along with it and summed afresh at the start of every epoch.
 #[derive(Clone, Debug)]
 pub struct Part {
     pub offset: usize,
     pub width: usize,
-    /// `inputs x width`: this part's columns of `W1`, contiguous.
-    pub w1: Vec<f32>,
+    /// `inputs x width`: this part's `U`.
+    u: Vec<f32>,
+    /// The row added to every row of `U` to make `W1`.
+    r: Vec<f32>,
+    /// The column sums of `U`.
+    c: Vec<f32>,
     /// `classes x width`: this part's rows of `W2` transposed.
     pub w2t: Vec<f32>,
     /// The current sample's `x W1` on entry to a step, its activations after.
     h: Vec<f32>,
     g1: Vec<f32>,
+    /// Scratch for the sweep's odd rows.
+    odd: Vec<f32>,
 }
 
 impl Part {
@@ -41,7 +56,7 @@ impl Part {
     /// `hidden x classes` matrix `w2`.
     pub fn cut(w1: &[f32], w2: &[f32], hidden: usize, offset: usize, width: usize) -> Self {
         let classes = w2.len() / hidden;
-        let w1 = w1
+        let u = w1
             .chunks_exact(hidden)
             .flat_map(|row| &row[offset..offset + width])
             .copied()
@@ -52,10 +67,13 @@ impl Part {
         Part {
             offset,
             width,
-            w1,
+            u,
+            r: vec![0.0; width],
+            c: vec![0.0; width],
             w2t,
             h: vec![0.0; width],
             g1: vec![0.0; width],
+            odd: vec![0.0; width],
         }
     }
 
@@ -64,9 +82,12 @@ impl Part {
         let classes = w2.len() / hidden;
         for (full, mine) in w1
             .chunks_exact_mut(hidden)
-            .zip(self.w1.chunks_exact(self.width))
+            .zip(self.u.chunks_exact(self.width))
         {
-            full[self.offset..self.offset + self.width].copy_from_slice(mine);
+            let columns = &mut full[self.offset..self.offset + self.width];
+            for ((w, &u), &r) in columns.iter_mut().zip(mine).zip(&self.r) {
+                *w = u + r;
+            }
         }
         for (k, row) in self.w2t.chunks_exact(self.width).enumerate() {
             for (i, &w) in row.iter().enumerate() {
@@ -76,15 +97,30 @@ impl Part {
     }
 
     pub fn is_finite(&self) -> bool {
-        self.w1.iter().chain(&self.w2t).all(|w| w.is_finite())
+        self.u.iter().chain(&self.r).chain(&self.w2t).all(|w| w.is_finite())
     }
 
-    /// Computes `x W1` for the epoch's first sample (later ones come from [`Part::update`]).
+    /// Sums `c` afresh and computes `x W1` for the epoch's first sample (later ones
+    /// come from [`Part::update`]).
     #[inline(always)]
-    pub fn start(&mut self, x: &[f32]) {
+    pub fn start(&mut self, inputs: &Inputs) {
+        self.c.fill(0.0);
         self.h.fill(0.0);
-        for (&xi, w) in x.iter().zip(self.w1.chunks_exact(self.width)) {
-            axpy(xi, w, &mut self.h);
+        for (row, &z) in self.u.chunks_exact(self.width).zip(inputs.z(0)) {
+            for ((c, h), &u) in self.c.iter_mut().zip(&mut self.h).zip(row) {
+                *c += u;
+                *h = z.mul_add(u, *h);
+            }
+        }
+        self.finish_forward(inputs, 0);
+    }
+
+    /// `h = b c + h + (sum x) r`: the forward sum of sample `t` from its `z U` in `h`.
+    #[inline(always)]
+    fn finish_forward(&mut self, inputs: &Inputs, t: usize) {
+        let (b, sum) = (inputs.background, inputs.x_sum(t));
+        for ((h, &c), &r) in self.h.iter_mut().zip(&self.c).zip(&self.r) {
+            *h = sum.mul_add(r, b.mul_add(c, *h));
         }
     }
 
@@ -105,24 +141,14 @@ impl Part {
         }
     }
 
-    /// The update from the output error `e`: `W2 -= lr outer(h, e)` and
+    /// The update of sample `t` from its output error `e`: `W2 -= lr outer(h, e)` and
     /// `W1 -= lr outer(x, (e W2^T) * (1 - tanh(h)^2) * m)`, the latter fused with the
-    /// next sample's `x W1` (one pass over `W1` instead of two, the same numbers).
+    /// next sample's `x W1` (one pass over the touched rows of `U`).
     #[inline(always)]
-    pub fn update(
-        &mut self,
-        e: &[f32],
-        mask: Option<&[f32]>,
-        lr: f32,
-        x: &[f32],
-        next: Option<&[f32]>,
-    ) {
+    pub fn update(&mut self, e: &[f32], mask: Option<&[f32]>, lr: f32, inputs: &Inputs, t: usize) {
         let width = self.width;
         // g1 = (e W2^T) * (1 - tanh(h)^2) * m   (quirk 3: tanh applied again to h)
-        self.g1.fill(0.0);
-        for (&ek, w) in e.iter().zip(self.w2t.chunks_exact(width)) {
-            axpy(ek, w, &mut self.g1);
-        }
+        back_through_w2(&mut self.w2t, width, e, lr, &self.h, &mut self.g1);
         match mask {
             Some(mask) => {
                 for ((g, &h), &m) in self.g1.iter_mut().zip(&self.h).zip(mask) {
@@ -137,91 +163,51 @@ impl Part {
                 }
             }
         }
-        for (&ek, w) in e.iter().zip(self.w2t.chunks_exact_mut(width)) {
-            axpy(-lr * ek, &self.h, w);
-        }
-        match next {
-            Some(next) => {
-                update_w1_and_next(&mut self.w1, width, &self.g1, lr, x, next, &mut self.h)
-            }
-            None => {
-                for (w, &xi) in self.w1.chunks_exact_mut(width).zip(x) {
-                    axpy(-lr * xi, &self.g1, w);
-                }
-            }
+        // W1 -= lr outer(b 1 + z, g1): the background's part into r, the rest into U.
+        axpy(-lr * inputs.background, &self.g1, &mut self.r);
+        axpy(-lr * inputs.z_sum(t), &self.g1, &mut self.c);
+        let zs = (inputs.z(t), inputs.next_z(t), lr);
+        let rows = inputs.touched(t);
+        sweep(&mut self.u, width, rows, zs, &self.g1, &mut self.h, &mut self.odd);
+        if t + 1 < inputs.len() {
+            self.finish_forward(inputs, t + 1);
         }
     }
 }
 
-/// Vector width of the fused `W1` pass (8 f32: one AVX2 register, half an AVX-512 one).
-const LANES: usize = 8;
+/// Columns handled together by [`back_through_w2`]: one AVX-512 register.
+const CHUNK: usize = 16;
 
-/// Blocks of [`LANES`] columns swept together over the rows. Each block's `h`
-/// accumulates a chain of fused multiply-adds, one per row, and a chain can start a
-/// new one only when the last has finished (4 cycles); four chains side by side keep
-/// the two FMA units busy instead of waiting (one chain ran at a quarter speed).
-const BLOCKS: usize = 4;
-
-/// `W1 -= lr outer(x, g1)` and `h = next W1` (with the updated `W1`) in one pass.
-///
-/// The loop runs over groups of [`BLOCKS`] x [`LANES`] columns, and within a group over
-/// the rows, so that the group's `g1` and accumulating `h` stay in registers: each
-/// weight is loaded once and stored once per sample, and nothing else is stored.
-/// Every value goes through the same operations in the same order as the plain
-/// row-by-row loop (`h_j` sums over the rows in order), so the bits are the same.
+/// `g = e W2^T` (with `W2` as it was) and `W2 -= lr outer(h, e)`, in one pass over
+/// `w2t` (`classes x width`). Column chunks go outermost so each chunk's sum stays in
+/// a register over the classes (summing class by class into memory made every
+/// class wait for the last one's store); each column still sums the classes in order.
 #[inline(always)]
-fn update_w1_and_next(
-    w1: &mut [f32],
-    width: usize,
-    g1: &[f32],
-    lr: f32,
-    x: &[f32],
-    next: &[f32],
-    h: &mut [f32],
-) {
-    let mut c = 0;
-    while c + BLOCKS * LANES <= width {
-        update_columns::<{ BLOCKS * LANES }>(w1, width, c, g1, lr, x, next, h);
-        c += BLOCKS * LANES;
-    }
-    while c + LANES <= width {
-        update_columns::<LANES>(w1, width, c, g1, lr, x, next, h);
-        c += LANES;
-    }
-    h[c..].fill(0.0);
-    for ((row, &xi), &xn) in w1.chunks_exact_mut(width).zip(x).zip(next) {
-        let a = -lr * xi;
-        for (w, (&g, acc)) in row[c..].iter_mut().zip(g1[c..].iter().zip(&mut h[c..])) {
-            *w = a.mul_add(g, *w);
-            *acc = xn.mul_add(*w, *acc);
+fn back_through_w2(w2t: &mut [f32], width: usize, e: &[f32], lr: f32, h: &[f32], g: &mut [f32]) {
+    let full = width - width % CHUNK;
+    for c in (0..full).step_by(CHUNK) {
+        let hc: [f32; CHUNK] = h[c..c + CHUNK].try_into().expect("a chunk");
+        let mut acc = [0.0f32; CHUNK];
+        for (k, &ek) in e.iter().enumerate() {
+            let w: &mut [f32; CHUNK] = (&mut w2t[k * width + c..][..CHUNK])
+                .try_into()
+                .expect("a chunk");
+            for l in 0..CHUNK {
+                acc[l] = ek.mul_add(w[l], acc[l]);
+                w[l] = (-lr * ek).mul_add(hc[l], w[l]);
+            }
         }
+        g[c..c + CHUNK].copy_from_slice(&acc);
     }
-}
-
-/// [`update_w1_and_next`] for the `N` columns `c .. c + N`, swept over every row.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn update_columns<const N: usize>(
-    w1: &mut [f32],
-    width: usize,
-    c: usize,
-    g1: &[f32],
-    lr: f32,
-    x: &[f32],
-    next: &[f32],
-    h: &mut [f32],
-) {
-    let g: [f32; N] = g1[c..c + N].try_into().expect("N columns");
-    let mut acc = [0.0f32; N];
-    for ((row, &xi), &xn) in w1.chunks_exact_mut(width).zip(x).zip(next) {
-        let a = -lr * xi;
-        let w: &mut [f32; N] = (&mut row[c..c + N]).try_into().expect("N columns");
-        for l in 0..N {
-            w[l] = a.mul_add(g[l], w[l]);
-            acc[l] = xn.mul_add(w[l], acc[l]);
+    for j in full..width {
+        let mut acc = 0.0f32;
+        for (k, &ek) in e.iter().enumerate() {
+            let w = &mut w2t[k * width + j];
+            acc = ek.mul_add(*w, acc);
+            *w = (-lr * ek).mul_add(h[j], *w);
         }
+        g[j] = acc;
     }
-    h[c..c + N].copy_from_slice(&acc);
 }
 
 /// Draws the sample's 0/1 dropout mask over the whole hidden layer (each thread
@@ -295,7 +281,7 @@ mod tests {
             Part::cut(&w1, &w2, hidden, 0, first),
             Part::cut(&w1, &w2, hidden, first, hidden - first),
         ];
-        assert_eq!(parts[1].w1[..2], [24.0, 25.0]);
+        assert_eq!(parts[1].u[..2], [24.0, 25.0]);
         assert_eq!(parts[0].w2t[..2], [0.0, -2.0]);
         let (mut a, mut b) = (vec![0.0; w1.len()], vec![0.0; w2.len()]);
         parts.iter().for_each(|p| p.paste(&mut a, &mut b, hidden));
@@ -306,25 +292,6 @@ mod tests {
     fn small_layers_are_not_split() {
         assert_eq!(first_part_width(10), 10);
         assert_eq!(first_part_width(200), 104);
-    }
-
-    #[test]
-    fn the_blocked_w1_pass_matches_the_row_by_row_one() {
-        let (inputs, width) = (5, 52); // a group of 32, two blocks of 8 and a tail of 4
-        let w1: Vec<f32> = (0..inputs * width)
-            .map(|i| (i as f32 * 0.37).sin())
-            .collect();
-        let g1: Vec<f32> = (0..width).map(|i| (i as f32 * 0.11).cos()).collect();
-        let x = [0.3, -0.2, 0.9, 0.0, -1.1];
-        let next = [-0.5, 0.25, 0.7, 1.5, 0.1];
-        let (mut a, mut ha) = (w1.clone(), vec![9.0; width]);
-        update_w1_and_next(&mut a, width, &g1, 0.1, &x, &next, &mut ha);
-        let (mut b, mut hb) = (w1.clone(), vec![0.0; width]);
-        for ((w, &xi), &xn) in b.chunks_exact_mut(width).zip(&x).zip(&next) {
-            axpy(-0.1 * xi, &g1, w);
-            axpy(xn, w, &mut hb);
-        }
-        assert_eq!((a, ha), (b, hb));
     }
 
     #[test]
