@@ -26,9 +26,11 @@
 //! we compute softmax stably (the same function) and report `diverged` if a value
 //! ever becomes non-finite.
 //!
-//! Speed: the hidden layer is cut into two fixed parts ([`part`]) that two threads
-//! train side by side, exchanging ten partial logits per sample ([`exchange`]);
-//! the results are the same bits with one thread or two.
+//! Speed: a step touches only the rows of `W1` at the sample's non-background
+//! pixels ([`inputs`], [`part`]) in one fused pass ([`sweep`]). Two threads can
+//! train the hidden layer's two fixed halves side by side, exchanging ten partial
+//! logits per sample ([`exchange`]); the results are the same bits with one thread
+//! or two.
 
 mod exchange;
 mod inputs;
@@ -195,12 +197,14 @@ impl Pace {
     }
 }
 
-/// The blog's net as the parts of its hidden layer.
+/// The blog's net: its hidden layer as one [`Part`], cut in two for two threads.
 struct BlogNet {
     inputs: usize,
     hidden: usize,
     classes: usize,
-    parts: Vec<Part>,
+    whole: Part,
+    /// Hidden units of the first of the two parts (all of them: no split).
+    first: usize,
 }
 
 impl BlogNet {
@@ -208,25 +212,21 @@ impl BlogNet {
         let (l1, l2) = (&mlp.layers[0], &mlp.layers[1]);
         let hidden = l1.outputs;
         let first = first_part_width(hidden);
-        let parts = [(0, first), (first, hidden - first)]
-            .into_iter()
-            .filter(|&(_, width)| width > 0)
-            .map(|(offset, width)| Part::cut(&l1.weight, &l2.weight, hidden, offset, width))
-            .collect();
+        let mut whole = Part::cut(&l1.weight, &l2.weight, hidden, 0, hidden);
+        whole.split_logits_at(first);
         BlogNet {
             inputs: l1.inputs,
             hidden,
             classes: l2.outputs,
-            parts,
+            whole,
+            first,
         }
     }
 
     fn into_mlp(self) -> Mlp {
         let mut w1 = vec![0.0; self.inputs * self.hidden];
         let mut w2 = vec![0.0; self.hidden * self.classes];
-        for p in &self.parts {
-            p.paste(&mut w1, &mut w2, self.hidden);
-        }
+        self.whole.paste(&mut w1, &mut w2, self.hidden);
         let layer = |inputs, outputs, weight, activation| Dense {
             inputs,
             outputs,
@@ -243,18 +243,18 @@ impl BlogNet {
     }
 
     fn is_finite(&self) -> bool {
-        self.parts.iter().all(Part::is_finite)
+        self.whole.is_finite()
     }
 
     /// Whether two threads can share the work (two parts, logits that fit a slot).
     fn splits_in_two(&self) -> bool {
-        self.parts.len() == 2 && self.classes <= SLOT_VALUES
+        self.first < self.hidden && self.classes <= SLOT_VALUES
     }
 
     /// One pass over every row in order; returns the summed squared error and
-    /// whether two threads did the whole epoch. With two threads (and two parts) each
-    /// part runs on its own thread; if they fall behind `budget` (seconds for the
-    /// whole epoch, prorated) they stop at a sample and one thread does the rest.
+    /// whether two threads did the whole epoch. With two threads each part runs on
+    /// its own thread; if they fall behind `budget` (seconds for the whole epoch,
+    /// prorated) they stop at a sample and one thread does the rest.
     fn epoch(
         &mut self,
         x: &Inputs,
@@ -267,21 +267,23 @@ impl BlogNet {
         if labels.is_empty() {
             return (0.0, false);
         }
-        let (hidden, classes) = (self.hidden, self.classes);
         let (mut from, mut sum_sq) = (0, 0.0);
         let threaded = threads >= 2 && self.splits_in_two();
         if threaded {
-            (sum_sq, from) = self.epoch_two_threads(x, labels, cfg, budget, rng);
+            let mut halves = self.whole.halves(self.first);
+            (sum_sq, from) = self.epoch_two_threads(&mut halves, x, labels, cfg, budget, rng);
+            self.whole = Part::join(halves);
         }
-        let parts = &mut self.parts[..];
-        let sum_sq = one_thread(parts, x, labels, cfg, rng, (hidden, classes), from, sum_sq);
+        let sum_sq = one_thread(&mut self.whole, x, labels, cfg, rng, from, sum_sq);
         (sum_sq, threaded && from == labels.len())
     }
 
-    /// The epoch on two threads, until the end or until they fall behind `budget`;
-    /// returns the summed squared error so far and the first sample not done.
+    /// The epoch on two threads, one part each, until the end or until they fall
+    /// behind `budget`; returns the summed squared error so far and the first
+    /// sample not done.
     fn epoch_two_threads(
-        &mut self,
+        &self,
+        [first, second]: &mut [Part; 2],
         x: &Inputs,
         labels: &[u8],
         cfg: &TrainConfig,
@@ -290,7 +292,6 @@ impl BlogNet {
     ) -> (f64, usize) {
         let (hidden, classes) = (self.hidden, self.classes);
         let exchange = Exchange::default();
-        let (first, second) = self.parts.split_at_mut(1);
         let mut rng_copy = rng.clone();
         let ctx = |me, budget| Thread {
             me,
@@ -304,8 +305,8 @@ impl BlogNet {
         };
         let (theirs, mine) = (ctx(1, None), ctx(0, budget));
         std::thread::scope(|scope| {
-            let other = scope.spawn(|| part_thread(&mut second[0], &theirs, &mut rng_copy));
-            let done = part_thread(&mut first[0], &mine, rng);
+            let other = scope.spawn(|| part_thread(second, &theirs, &mut rng_copy));
+            let done = part_thread(first, &mine, rng);
             other.join().expect("the second half's thread panicked");
             done
         })
@@ -332,64 +333,46 @@ struct Thread<'a> {
 const SLACK: f64 = 0.05;
 
 /// [`epoch_one_thread`] compiled for the best vector instructions available.
-#[allow(clippy::too_many_arguments)]
 fn one_thread(
-    parts: &mut [Part],
+    net: &mut Part,
     x: &Inputs,
     labels: &[u8],
     cfg: &TrainConfig,
     rng: &mut Xoshiro256PlusPlus,
-    (hidden, classes): (usize, usize),
     from: usize,
     sum_sq: f64,
 ) -> f64 {
-    crate::simd::dispatch!(fn(parts: &mut [Part], x: &Inputs, labels: &[u8], cfg: &TrainConfig, rng: &mut Xoshiro256PlusPlus, hidden: usize, classes: usize, from: usize, sum_sq: f64) -> f64 {
-        epoch_one_thread(parts, x, labels, cfg, rng, hidden, classes, from, sum_sq)
+    crate::simd::dispatch!(fn(net: &mut Part, x: &Inputs, labels: &[u8], cfg: &TrainConfig, rng: &mut Xoshiro256PlusPlus, from: usize, sum_sq: f64) -> f64 {
+        epoch_one_thread(net, x, labels, cfg, rng, from, sum_sq)
     })
 }
 
-/// Both parts on this thread, one after the other at every step, from sample
-/// `from` on, adding to `sum_sq` (the summed squared error of the samples before).
+/// The whole layer on this thread, from sample `from` on, adding to `sum_sq` (the
+/// summed squared error of the samples before).
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn epoch_one_thread(
-    parts: &mut [Part],
+    net: &mut Part,
     x: &Inputs,
     labels: &[u8],
     cfg: &TrainConfig,
     rng: &mut Xoshiro256PlusPlus,
-    hidden: usize,
-    classes: usize,
     from: usize,
     mut sum_sq: f64,
 ) -> f64 {
-    let mut mask = vec![1.0; hidden];
+    let classes = net.w2t.len() / net.width;
+    let mut mask = vec![1.0; net.width];
     let mut logits = vec![0.0; classes];
-    let mut partial = vec![0.0; classes];
     let mut e = vec![0.0; classes];
     let keep = 1.0 / (1.0 - cfg.dropout);
     for (i, &label) in labels.iter().enumerate().skip(from) {
         if i == 0 {
-            for p in parts.iter_mut() {
-                p.start(x);
-            }
+            net.start(x);
         }
         draw_mask(&mut mask, cfg.dropout, rng);
-        for (j, p) in parts.iter_mut().enumerate() {
-            let m = part_mask(&mask, p, cfg.dropout);
-            let out = if j == 0 { &mut logits } else { &mut partial };
-            p.partial_logits(m.map(|m| (m, keep)), out);
-        }
-        if parts.len() > 1 {
-            for (a, b) in logits.iter_mut().zip(&partial) {
-                *a += b;
-            }
-        }
+        let m = part_mask(&mask, net, cfg.dropout);
+        net.partial_logits(m.map(|m| (m, keep)), &mut logits);
         sum_sq += output_error(&mut logits, label, &mut e);
-        for p in parts.iter_mut() {
-            let m = part_mask(&mask, p, cfg.dropout);
-            p.update(&e, m, cfg.lr, x, i);
-        }
+        net.update(&e, m, cfg.lr, x, i);
     }
     sum_sq
 }
@@ -534,7 +517,9 @@ mod tests {
         let data = crate::data::digits::load().unwrap();
         let rows: Vec<usize> = (0..200).collect();
         let mut x = vec![0.0; rows.len() * 64];
-        Normalizer::fit_blog(&data).gather(&data, &rows, &mut x);
+        let normalizer = Normalizer::fit_blog(&data);
+        normalizer.gather(&data, &rows, &mut x);
+        let inputs = Inputs::new(&x, 64, background(&normalizer, 64));
         let labels: Vec<u8> = rows.iter().map(|&r| data.labels[r]).collect();
         let spec = NetSpec {
             sizes: vec![64, 200, 10],
@@ -553,7 +538,7 @@ mod tests {
         for threads in [1, 2] {
             let mut net = BlogNet::from_mlp(&start);
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
-            net.epoch(&x, &labels, &config, threads, None, &mut rng);
+            net.epoch(&inputs, &labels, &config, threads, None, &mut rng);
             let fast = net.into_mlp();
             let worst = |a: &[f32], b: &[f32]| {
                 a.iter()
@@ -594,7 +579,15 @@ mod tests {
             ..TrainConfig::blog()
         };
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
-        b.epoch(x, &[label], &cfg, 1, None, &mut rng);
+        // x[1] as the background: its row is skipped and its update goes to `r`.
+        b.epoch(
+            &Inputs::new(x, x.len(), x[1]),
+            &[label],
+            &cfg,
+            1,
+            None,
+            &mut rng,
+        );
         let after = b.into_mlp();
         let mut step = after.clone();
         for (d, (a, before)) in step

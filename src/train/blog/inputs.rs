@@ -73,7 +73,9 @@ impl Inputs {
 
     /// Row `t + 1` as `z`, or zeros after the last row.
     pub fn next_z(&self, t: usize) -> &[f32] {
-        self.z.get((t + 1) * self.width..(t + 2) * self.width).unwrap_or(&self.zeros)
+        self.z
+            .get((t + 1) * self.width..(t + 2) * self.width)
+            .unwrap_or(&self.zeros)
     }
 
     /// The sum of row `t`'s values `x`.

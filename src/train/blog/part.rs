@@ -32,10 +32,14 @@ pub fn first_part_width(hidden: usize) -> usize {
 /// other pixels change (see [`super::inputs`]). The forward sum follows:
 /// `x W1 = b c + z U + (sum x) r` with `c` the column sums of `U`, kept up to date
 /// along with it and summed afresh at the start of every epoch.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Part {
     pub offset: usize,
     pub width: usize,
+    /// The logits are summed over columns `..split` and `split..` separately, then
+    /// added: the order two parts on two threads add them in, so that one thread
+    /// computes the same bits with the whole layer as one part.
+    split: usize,
     /// `inputs x width`: this part's `U`.
     u: Vec<f32>,
     /// The row added to every row of `U` to make `W1`.
@@ -67,6 +71,7 @@ impl Part {
         Part {
             offset,
             width,
+            split: width,
             u,
             r: vec![0.0; width],
             c: vec![0.0; width],
@@ -96,8 +101,55 @@ impl Part {
         }
     }
 
+    /// This part as two: its first `first` columns and the rest, each with no split.
+    pub fn halves(&self, first: usize) -> [Part; 2] {
+        [(0, first), (first, self.width)].map(|(from, to)| {
+            let width = to - from;
+            let cols = |m: &[f32]| columns(m, self.width, from..to);
+            Part {
+                offset: self.offset + from,
+                width,
+                split: width,
+                u: cols(&self.u),
+                r: self.r[from..to].to_vec(),
+                c: self.c[from..to].to_vec(),
+                w2t: cols(&self.w2t),
+                h: self.h[from..to].to_vec(),
+                g1: vec![0.0; width],
+                odd: vec![0.0; width],
+            }
+        })
+    }
+
+    /// The two halves made by [`Part::halves`] as one part again, split where they met.
+    pub fn join([a, b]: [Part; 2]) -> Part {
+        let joined = |x: &[f32], y: &[f32]| side_by_side(x, a.width, y, b.width);
+        let width = a.width + b.width;
+        Part {
+            offset: a.offset,
+            width,
+            split: a.width,
+            u: joined(&a.u, &b.u),
+            r: joined(&a.r, &b.r),
+            c: joined(&a.c, &b.c),
+            w2t: joined(&a.w2t, &b.w2t),
+            h: joined(&a.h, &b.h),
+            g1: vec![0.0; width],
+            odd: vec![0.0; width],
+        }
+    }
+
+    /// Sets where the logits' sum splits (see the field).
+    pub fn split_logits_at(&mut self, split: usize) {
+        self.split = split.min(self.width);
+    }
+
     pub fn is_finite(&self) -> bool {
-        self.u.iter().chain(&self.r).chain(&self.w2t).all(|w| w.is_finite())
+        self.u
+            .iter()
+            .chain(&self.r)
+            .chain(&self.w2t)
+            .all(|w| w.is_finite())
     }
 
     /// Sums `c` afresh and computes `x W1` for the epoch's first sample (later ones
@@ -136,8 +188,14 @@ impl Part {
                 *h *= m * keep;
             }
         }
+        let (h0, h1) = self.h.split_at(self.split);
         for (o, w) in out.iter_mut().zip(self.w2t.chunks_exact(self.width)) {
-            *o = dot(w, &self.h);
+            let (w0, w1) = w.split_at(self.split);
+            *o = if h1.is_empty() {
+                dot(w0, h0)
+            } else {
+                dot(w0, h0) + dot(w1, h1)
+            };
         }
     }
 
@@ -168,11 +226,36 @@ impl Part {
         axpy(-lr * inputs.z_sum(t), &self.g1, &mut self.c);
         let zs = (inputs.z(t), inputs.next_z(t), lr);
         let rows = inputs.touched(t);
-        sweep(&mut self.u, width, rows, zs, &self.g1, &mut self.h, &mut self.odd);
+        sweep(
+            &mut self.u,
+            width,
+            rows,
+            zs,
+            &self.g1,
+            &mut self.h,
+            &mut self.odd,
+        );
         if t + 1 < inputs.len() {
             self.finish_forward(inputs, t + 1);
         }
     }
+}
+
+/// Columns `range` of the row-major matrix `m` with rows of `width`.
+fn columns(m: &[f32], width: usize, range: std::ops::Range<usize>) -> Vec<f32> {
+    m.chunks_exact(width)
+        .flat_map(|row| &row[range.clone()])
+        .copied()
+        .collect()
+}
+
+/// The rows of `a` (`wa` wide) and `b` (`wb` wide) side by side.
+fn side_by_side(a: &[f32], wa: usize, b: &[f32], wb: usize) -> Vec<f32> {
+    a.chunks_exact(wa)
+        .zip(b.chunks_exact(wb))
+        .flat_map(|(x, y)| x.iter().chain(y))
+        .copied()
+        .collect()
 }
 
 /// Columns handled together by [`back_through_w2`]: one AVX-512 register.
@@ -271,21 +354,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parts_cut_and_paste_back_to_the_same_matrices() {
+    fn halves_paste_back_to_the_same_matrices_and_join_to_the_whole() {
         let (inputs, hidden, classes) = (3, 40, 2);
         let w1: Vec<f32> = (0..inputs * hidden).map(|i| i as f32).collect();
         let w2: Vec<f32> = (0..hidden * classes).map(|i| -(i as f32)).collect();
         let first = first_part_width(hidden);
         assert_eq!(first, 24);
-        let parts = [
-            Part::cut(&w1, &w2, hidden, 0, first),
-            Part::cut(&w1, &w2, hidden, first, hidden - first),
-        ];
-        assert_eq!(parts[1].u[..2], [24.0, 25.0]);
-        assert_eq!(parts[0].w2t[..2], [0.0, -2.0]);
+        let mut whole = Part::cut(&w1, &w2, hidden, 0, hidden);
+        whole.r[30] = 0.5; // W1 = U + r: column 30 of every row is 0.5 more
+        let halves = whole.halves(first);
+        assert_eq!((halves[1].offset, halves[1].width), (24, 16));
+        assert_eq!(halves[1].u[..2], [24.0, 25.0]);
+        assert_eq!(halves[0].w2t[..2], [0.0, -2.0]);
         let (mut a, mut b) = (vec![0.0; w1.len()], vec![0.0; w2.len()]);
-        parts.iter().for_each(|p| p.paste(&mut a, &mut b, hidden));
-        assert_eq!((a, b), (w1, w2));
+        halves.iter().for_each(|p| p.paste(&mut a, &mut b, hidden));
+        let mut want = w1.clone();
+        want.iter_mut()
+            .skip(30)
+            .step_by(hidden)
+            .for_each(|w| *w += 0.5);
+        assert_eq!((a, b), (want, w2));
+        let joined = Part::join(halves);
+        assert_eq!((joined.split, joined.width), (24, 40));
+        assert_eq!(
+            (&joined.u, &joined.r, &joined.w2t),
+            (&whole.u, &whole.r, &whole.w2t)
+        );
     }
 
     #[test]
