@@ -64,7 +64,10 @@ impl Monitor for Progress {
         self.bar.set_length((epochs * self.batches) as u64);
         self.bar.set_prefix(format!("epoch 1/{epochs}"));
         self.bar.set_message("");
-        self.bar.enable_steady_tick(Duration::from_millis(250));
+        if !self.bar.is_hidden() {
+            // The ticker is a thread: none for a bar nobody sees (quiet, or no terminal).
+            self.bar.enable_steady_tick(Duration::from_millis(250));
+        }
     }
 
     fn batch(&mut self, epoch: usize, batch: usize, _loss: f32) -> Flow {

@@ -33,19 +33,29 @@ impl Inputs {
     /// background pixels hold in it.
     pub fn new(x: &[f32], width: usize, background: f32) -> Self {
         let z: Vec<f32> = x.iter().map(|&v| v - background).collect();
-        let sums = x
+        let sums: Vec<(f32, f32)> = x
             .chunks_exact(width)
             .zip(z.chunks_exact(width))
             .map(|(x, z)| (x.iter().sum(), z.iter().sum()))
             .collect();
-        let rows: Vec<&[f32]> = z.chunks_exact(width).collect();
+        // One bit per value: nonzero. A step touches the union of its row's and the
+        // next row's bits (a word-wise OR, then the set bits in order).
+        let words = width.div_ceil(64).max(1);
+        let mut nonzero = vec![0u64; (sums.len() + 1) * words];
+        for (bits, row) in nonzero.chunks_exact_mut(words).zip(z.chunks_exact(width)) {
+            for (i, &v) in row.iter().enumerate() {
+                bits[i / 64] |= u64::from(v != 0.0) << (i % 64);
+            }
+        }
         let mut touched = Vec::new();
         let mut touched_from = vec![0];
-        for (t, row) in rows.iter().enumerate() {
-            let next = rows.get(t + 1);
-            for i in 0..width {
-                if row[i] != 0.0 || next.is_some_and(|n| n[i] != 0.0) {
-                    touched.push(i as u32);
+        // (A row of zero words follows the last row: it has no next one.)
+        for pair in nonzero.windows(2 * words).step_by(words) {
+            for w in 0..words {
+                let mut bits = pair[w] | pair[words + w];
+                while bits != 0 {
+                    touched.push((w * 64) as u32 + bits.trailing_zeros());
+                    bits &= bits - 1;
                 }
             }
             touched_from.push(touched.len());
@@ -114,5 +124,25 @@ mod tests {
         assert_eq!(inputs.touched(2), [0]);
         assert_eq!(inputs.next_z(2), [0.0; 4]);
         assert_eq!((inputs.x_sum(1), inputs.z_sum(1)), (-2.5, 1.5));
+    }
+
+    #[test]
+    fn wide_rows_list_the_same_rows_as_the_definition() {
+        // 130 values a row: three words of bits, the last one partly used.
+        let width = 130;
+        let x: Vec<f32> = (0..5 * width)
+            .map(|i| if (i * 7919) % 11 < 3 { i as f32 } else { 0.5 })
+            .collect();
+        let inputs = Inputs::new(&x, width, 0.5);
+        for t in 0..5 {
+            let now = &x[t * width..][..width];
+            let next = x.get((t + 1) * width..(t + 2) * width);
+            let want: Vec<u32> = (0..width)
+                .filter(|&i| now[i] != 0.5 || next.is_some_and(|n| n[i] != 0.5))
+                .map(|i| i as u32)
+                .collect();
+            assert_eq!(inputs.touched(t), want, "row {t}");
+        }
+        assert!((0..5).any(|t| inputs.touched(t).iter().any(|&i| i >= 128)));
     }
 }
