@@ -258,39 +258,50 @@ fn side_by_side(a: &[f32], wa: usize, b: &[f32], wb: usize) -> Vec<f32> {
         .collect()
 }
 
-/// Columns handled together by [`back_through_w2`]: one AVX-512 register.
-const CHUNK: usize = 16;
-
 /// `g = e W2^T` (with `W2` as it was) and `W2 -= lr outer(h, e)`, in one pass over
 /// `w2t` (`classes x width`). Column chunks go outermost so each chunk's sum stays in
 /// a register over the classes (summing class by class into memory made every
 /// class wait for the last one's store); each column still sums the classes in order.
 #[inline(always)]
 fn back_through_w2(w2t: &mut [f32], width: usize, e: &[f32], lr: f32, h: &[f32], g: &mut [f32]) {
-    let full = width - width % CHUNK;
-    for c in (0..full).step_by(CHUNK) {
-        let hc: [f32; CHUNK] = h[c..c + CHUNK].try_into().expect("a chunk");
-        let mut acc = [0.0f32; CHUNK];
-        for (k, &ek) in e.iter().enumerate() {
-            let w: &mut [f32; CHUNK] = (&mut w2t[k * width + c..][..CHUNK])
-                .try_into()
-                .expect("a chunk");
-            for l in 0..CHUNK {
-                acc[l] = ek.mul_add(w[l], acc[l]);
-                w[l] = (-lr * ek).mul_add(hc[l], w[l]);
-            }
-        }
-        g[c..c + CHUNK].copy_from_slice(&acc);
+    let mut c = 0;
+    while c + 16 <= width {
+        back_chunk::<16>(w2t, width, c, e, lr, h, g);
+        c += 16;
     }
-    for j in full..width {
-        let mut acc = 0.0f32;
-        for (k, &ek) in e.iter().enumerate() {
-            let w = &mut w2t[k * width + j];
-            acc = ek.mul_add(*w, acc);
-            *w = (-lr * ek).mul_add(h[j], *w);
-        }
-        g[j] = acc;
+    while c + 8 <= width {
+        back_chunk::<8>(w2t, width, c, e, lr, h, g);
+        c += 8;
     }
+    while c < width {
+        back_chunk::<1>(w2t, width, c, e, lr, h, g);
+        c += 1;
+    }
+}
+
+/// [`back_through_w2`] for the `N` columns `c .. c + N` (one register for 16 or 8).
+#[inline(always)]
+fn back_chunk<const N: usize>(
+    w2t: &mut [f32],
+    width: usize,
+    c: usize,
+    e: &[f32],
+    lr: f32,
+    h: &[f32],
+    g: &mut [f32],
+) {
+    let hc: [f32; N] = h[c..c + N].try_into().expect("a chunk");
+    let mut acc = [0.0f32; N];
+    for (k, &ek) in e.iter().enumerate() {
+        let w: &mut [f32; N] = (&mut w2t[k * width + c..][..N])
+            .try_into()
+            .expect("a chunk");
+        for l in 0..N {
+            acc[l] = ek.mul_add(w[l], acc[l]);
+            w[l] = (-lr * ek).mul_add(hc[l], w[l]);
+        }
+    }
+    g[c..c + N].copy_from_slice(&acc);
 }
 
 /// Draws the sample's 0/1 dropout mask over the whole hidden layer (each thread
