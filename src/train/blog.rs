@@ -34,6 +34,7 @@
 
 mod exchange;
 mod inputs;
+mod padded;
 mod part;
 mod sweep;
 

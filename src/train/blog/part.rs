@@ -11,6 +11,7 @@
 use rand::rngs::Xoshiro256PlusPlus;
 
 use super::inputs::Inputs;
+use super::padded::PaddedRows;
 use super::sweep::sweep;
 use crate::nn::{dropout_mask_01, fast_tanh, softmax_in_place};
 
@@ -40,18 +41,19 @@ pub struct Part {
     /// added: the order two parts on two threads add them in, so that one thread
     /// computes the same bits with the whole layer as one part.
     split: usize,
-    /// `inputs x width`: this part's `U`.
-    u: Vec<f32>,
+    /// `inputs x width`: this part's `U`, in rows padded to whole vectors.
+    u: PaddedRows,
     /// The row added to every row of `U` to make `W1`.
     r: Vec<f32>,
     /// The column sums of `U`.
     c: Vec<f32>,
     /// `classes x width`: this part's rows of `W2` transposed.
     pub w2t: Vec<f32>,
-    /// The current sample's `x W1` on entry to a step, its activations after.
+    /// The current sample's `x W1` on entry to a step, its activations after;
+    /// then the gradient and the sweep's scratch. Each is `u`'s stride long, the
+    /// padding zero.
     h: Vec<f32>,
     g1: Vec<f32>,
-    /// Scratch for the sweep's odd rows.
     odd: Vec<f32>,
 }
 
@@ -60,11 +62,7 @@ impl Part {
     /// `hidden x classes` matrix `w2`.
     pub fn cut(w1: &[f32], w2: &[f32], hidden: usize, offset: usize, width: usize) -> Self {
         let classes = w2.len() / hidden;
-        let u = w1
-            .chunks_exact(hidden)
-            .flat_map(|row| &row[offset..offset + width])
-            .copied()
-            .collect();
+        let u = PaddedRows::from_rows(&columns(w1, hidden, offset..offset + width), width);
         let w2t = (0..classes)
             .flat_map(|k| (offset..offset + width).map(move |i| w2[i * classes + k]))
             .collect();
@@ -72,23 +70,20 @@ impl Part {
             offset,
             width,
             split: width,
-            u,
             r: vec![0.0; width],
             c: vec![0.0; width],
             w2t,
-            h: vec![0.0; width],
-            g1: vec![0.0; width],
-            odd: vec![0.0; width],
+            h: vec![0.0; u.stride()],
+            g1: vec![0.0; u.stride()],
+            odd: vec![0.0; u.stride()],
+            u,
         }
     }
 
     /// Writes this part's columns back into the full `w1` and `w2`.
     pub fn paste(&self, w1: &mut [f32], w2: &mut [f32], hidden: usize) {
         let classes = w2.len() / hidden;
-        for (full, mine) in w1
-            .chunks_exact_mut(hidden)
-            .zip(self.u.chunks_exact(self.width))
-        {
+        for (full, mine) in w1.chunks_exact_mut(hidden).zip(self.u.rows()) {
             let columns = &mut full[self.offset..self.offset + self.width];
             for ((w, &u), &r) in columns.iter_mut().zip(mine).zip(&self.r) {
                 *w = u + r;
@@ -106,17 +101,18 @@ impl Part {
         [(0, first), (first, self.width)].map(|(from, to)| {
             let width = to - from;
             let cols = |m: &[f32]| columns(m, self.width, from..to);
+            let padded = |v: &[f32]| zero_padded(v, width);
             Part {
                 offset: self.offset + from,
                 width,
                 split: width,
-                u: cols(&self.u),
+                u: PaddedRows::from_rows(&cols(&self.u.to_rows()), width),
                 r: self.r[from..to].to_vec(),
                 c: self.c[from..to].to_vec(),
                 w2t: cols(&self.w2t),
-                h: self.h[from..to].to_vec(),
-                g1: vec![0.0; width],
-                odd: vec![0.0; width],
+                h: padded(&self.h[from..to]),
+                g1: padded(&[]),
+                odd: padded(&[]),
             }
         })
     }
@@ -125,17 +121,18 @@ impl Part {
     pub fn join([a, b]: [Part; 2]) -> Part {
         let joined = |x: &[f32], y: &[f32]| side_by_side(x, a.width, y, b.width);
         let width = a.width + b.width;
+        let padded = |v: &[f32]| zero_padded(v, width);
         Part {
             offset: a.offset,
             width,
             split: a.width,
-            u: joined(&a.u, &b.u),
+            u: PaddedRows::from_rows(&joined(&a.u.to_rows(), &b.u.to_rows()), width),
             r: joined(&a.r, &b.r),
             c: joined(&a.c, &b.c),
             w2t: joined(&a.w2t, &b.w2t),
-            h: joined(&a.h, &b.h),
-            g1: vec![0.0; width],
-            odd: vec![0.0; width],
+            h: padded(&joined(&a.h[..a.width], &b.h[..b.width])),
+            g1: padded(&[]),
+            odd: padded(&[]),
         }
     }
 
@@ -146,7 +143,8 @@ impl Part {
 
     pub fn is_finite(&self) -> bool {
         self.u
-            .iter()
+            .rows()
+            .flatten()
             .chain(&self.r)
             .chain(&self.w2t)
             .all(|w| w.is_finite())
@@ -158,7 +156,7 @@ impl Part {
     pub fn start(&mut self, inputs: &Inputs) {
         self.c.fill(0.0);
         self.h.fill(0.0);
-        for (row, &z) in self.u.chunks_exact(self.width).zip(inputs.z(0)) {
+        for (row, &z) in self.u.rows().zip(inputs.z(0)) {
             for ((c, h), &u) in self.c.iter_mut().zip(&mut self.h).zip(row) {
                 *c += u;
                 *h = z.mul_add(u, *h);
@@ -180,15 +178,16 @@ impl Part {
     /// (`None`: no dropout), then this part's share of the logits, `h W2`, into `out`.
     #[inline(always)]
     pub fn partial_logits(&mut self, mask: Option<(&[f32], f32)>, out: &mut [f32]) {
-        for v in self.h.iter_mut() {
+        let h = &mut self.h[..self.width];
+        for v in h.iter_mut() {
             *v = fast_tanh(*v);
         }
         if let Some((mask, keep)) = mask {
-            for (h, m) in self.h.iter_mut().zip(mask) {
+            for (h, m) in h.iter_mut().zip(mask) {
                 *h *= m * keep;
             }
         }
-        let (h0, h1) = self.h.split_at(self.split);
+        let (h0, h1) = h.split_at(self.split);
         for (o, w) in out.iter_mut().zip(self.w2t.chunks_exact(self.width)) {
             let (w0, w1) = w.split_at(self.split);
             *o = if h1.is_empty() {
@@ -225,20 +224,20 @@ impl Part {
         axpy(-lr * inputs.background, &self.g1, &mut self.r);
         axpy(-lr * inputs.z_sum(t), &self.g1, &mut self.c);
         let zs = (inputs.z(t), inputs.next_z(t), lr);
-        let rows = inputs.touched(t);
-        sweep(
-            &mut self.u,
-            width,
-            rows,
-            zs,
-            &self.g1,
-            &mut self.h,
-            &mut self.odd,
-        );
+        let (rows, stride) = (inputs.touched(t), self.u.stride());
+        let u = self.u.all_mut();
+        sweep(u, stride, rows, zs, &self.g1, &mut self.h, &mut self.odd);
         if t + 1 < inputs.len() {
             self.finish_forward(inputs, t + 1);
         }
     }
+}
+
+/// `v` followed by zeros up to the stride of rows of `width`.
+fn zero_padded(v: &[f32], width: usize) -> Vec<f32> {
+    let mut out = vec![0.0; width.next_multiple_of(16)];
+    out[..v.len()].copy_from_slice(v);
+    out
 }
 
 /// Columns `range` of the row-major matrix `m` with rows of `width`.
@@ -375,7 +374,7 @@ mod tests {
         whole.r[30] = 0.5; // W1 = U + r: column 30 of every row is 0.5 more
         let halves = whole.halves(first);
         assert_eq!((halves[1].offset, halves[1].width), (24, 16));
-        assert_eq!(halves[1].u[..2], [24.0, 25.0]);
+        assert_eq!(halves[1].u.to_rows()[..2], [24.0, 25.0]);
         assert_eq!(halves[0].w2t[..2], [0.0, -2.0]);
         let (mut a, mut b) = (vec![0.0; w1.len()], vec![0.0; w2.len()]);
         halves.iter().for_each(|p| p.paste(&mut a, &mut b, hidden));
@@ -388,8 +387,8 @@ mod tests {
         let joined = Part::join(halves);
         assert_eq!((joined.split, joined.width), (24, 40));
         assert_eq!(
-            (&joined.u, &joined.r, &joined.w2t),
-            (&whole.u, &whole.r, &whole.w2t)
+            (&joined.u.to_rows(), &joined.r, &joined.w2t),
+            (&whole.u.to_rows(), &whole.r, &whole.w2t)
         );
     }
 
