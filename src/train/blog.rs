@@ -333,6 +333,11 @@ struct Thread<'a> {
 /// millisecond cost a third of an epoch of the 64-200-10 net, trial after trial).
 const SLACK: f64 = 0.05;
 
+/// Samples between two looks at the clock. When the other core is taken, a sample
+/// can take 20 us instead of 1.3 (measured on the machine of docs/performance.md):
+/// every 32 samples let a lost trial run on for over half a millisecond first.
+const CHECK_EVERY: usize = 4;
+
 /// [`epoch_one_thread`] compiled for the best vector instructions available.
 fn one_thread(
     net: &mut Part,
@@ -380,8 +385,8 @@ fn epoch_one_thread(
 
 /// One part on its own thread, exchanging partial logits with the other part's
 /// thread at every sample. Both threads compute the output error from the same sum,
-/// so both apply the same update. Thread 0 checks the time every 32 samples and asks
-/// both to stop when they are behind the budget. Returns the summed squared error
+/// so both apply the same update. Thread 0 checks the time every [`CHECK_EVERY`]
+/// samples and asks both to stop when they are behind the budget. Returns the summed squared error
 /// and the first sample not done.
 fn part_thread(part: &mut Part, t: &Thread<'_>, rng: &mut Xoshiro256PlusPlus) -> (f64, usize) {
     crate::simd::dispatch!(fn(part: &mut Part, t: &Thread<'_>, rng: &mut Xoshiro256PlusPlus) -> (f64, usize) {
@@ -397,7 +402,7 @@ fn part_thread(part: &mut Part, t: &Thread<'_>, rng: &mut Xoshiro256PlusPlus) ->
             if t.exchange.stopped(i) {
                 return (sum_sq, i);
             }
-            if let Some(budget) = t.budget.filter(|_| i % 32 == 31) {
+            if let Some(budget) = t.budget.filter(|_| i % CHECK_EVERY == CHECK_EVERY - 1) {
                 if started.elapsed().as_secs_f64() > budget * (i as f64 / n as f64 + SLACK) {
                     t.exchange.stop_before(i + 1);
                 }
