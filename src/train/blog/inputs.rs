@@ -8,6 +8,8 @@
 //! a step touches about 41 of the 64 rows (its own nonzero pixels and the next
 //! sample's) instead of all of them.
 
+use super::sweep::Touched;
+
 /// The rows of a training epoch, in order, prepared for the blog's steps.
 #[derive(Clone, Debug)]
 pub struct Inputs {
@@ -21,9 +23,10 @@ pub struct Inputs {
     sums: Vec<(f32, f32)>,
     /// Per row `t`: the indices `i` with `z[t][i] != 0` or `z[t + 1][i] != 0`
     /// (the rows of `U` that step `t` updates or that the next forward pass reads),
-    /// in increasing order; `touched_from[t] .. touched_from[t + 1]` in `touched`.
+    /// in three runs in `touched`: nonzero in both, in `t` only, in `t + 1` only,
+    /// each in increasing order. Run `r` of row `t` is `bounds[3t + r] .. bounds[3t + r + 1]`.
     touched: Vec<u32>,
-    touched_from: Vec<usize>,
+    bounds: Vec<usize>,
     /// A row of zeros: the "next sample" after the last.
     zeros: Vec<f32>,
 }
@@ -48,17 +51,21 @@ impl Inputs {
             }
         }
         let mut touched = Vec::new();
-        let mut touched_from = vec![0];
+        let mut bounds = vec![0];
         // (A row of zero words follows the last row: it has no next one.)
         for pair in nonzero.windows(2 * words).step_by(words) {
-            for w in 0..words {
-                let mut bits = pair[w] | pair[words + w];
-                while bits != 0 {
-                    touched.push((w * 64) as u32 + bits.trailing_zeros());
-                    bits &= bits - 1;
+            let (now, next) = pair.split_at(words);
+            let runs: [fn(u64, u64) -> u64; 3] = [|a, b| a & b, |a, b| a & !b, |a, b| !a & b];
+            for run in runs {
+                for (w, (&a, &b)) in now.iter().zip(next).enumerate() {
+                    let mut bits = run(a, b);
+                    while bits != 0 {
+                        touched.push((w * 64) as u32 + bits.trailing_zeros());
+                        bits &= bits - 1;
+                    }
                 }
+                bounds.push(touched.len());
             }
-            touched_from.push(touched.len());
         }
         Inputs {
             width,
@@ -66,7 +73,7 @@ impl Inputs {
             z,
             sums,
             touched,
-            touched_from,
+            bounds,
             zeros: vec![0.0; width],
         }
     }
@@ -99,8 +106,13 @@ impl Inputs {
     }
 
     /// The rows of `U` step `t` touches (see the field's docs).
-    pub fn touched(&self, t: usize) -> &[u32] {
-        &self.touched[self.touched_from[t]..self.touched_from[t + 1]]
+    pub fn touched(&self, t: usize) -> Touched<'_> {
+        let run = |r: usize| &self.touched[self.bounds[3 * t + r]..self.bounds[3 * t + r + 1]];
+        Touched {
+            both: run(0),
+            now: run(1),
+            next: run(2),
+        }
     }
 }
 
@@ -119,11 +131,18 @@ mod tests {
         let inputs = Inputs::new(&x, 4, -1.0);
         assert_eq!(inputs.len(), 3);
         assert_eq!(inputs.z(0), [0.0, 3.0, 0.0, 0.0]);
-        assert_eq!(inputs.touched(0), [1, 3]);
-        assert_eq!(inputs.touched(1), [0, 3]);
-        assert_eq!(inputs.touched(2), [0]);
+        let runs = |t| {
+            let r = inputs.touched(t);
+            (r.both.to_vec(), r.now.to_vec(), r.next.to_vec())
+        };
+        assert_eq!(runs(0), (vec![], vec![1], vec![3]));
+        assert_eq!(runs(1), (vec![], vec![3], vec![0]));
+        assert_eq!(runs(2), (vec![], vec![0], vec![]));
         assert_eq!(inputs.next_z(2), [0.0; 4]);
         assert_eq!((inputs.x_sum(1), inputs.z_sum(1)), (-2.5, 1.5));
+        let twice = [x[..4].to_vec(), x[..4].to_vec()].concat();
+        let inputs = Inputs::new(&twice, 4, 2.0); // nonzero but for pixel 1, twice
+        assert_eq!(inputs.touched(0).both, [0, 2, 3]);
     }
 
     #[test]
@@ -137,12 +156,19 @@ mod tests {
         for t in 0..5 {
             let now = &x[t * width..][..width];
             let next = x.get((t + 1) * width..(t + 2) * width);
-            let want: Vec<u32> = (0..width)
-                .filter(|&i| now[i] != 0.5 || next.is_some_and(|n| n[i] != 0.5))
-                .map(|i| i as u32)
-                .collect();
-            assert_eq!(inputs.touched(t), want, "row {t}");
+            let later = |i: usize| next.is_some_and(|n| n[i] != 0.5);
+            let list = |keep: &dyn Fn(usize) -> bool| -> Vec<u32> {
+                (0..width).filter(|&i| keep(i)).map(|i| i as u32).collect()
+            };
+            let r = inputs.touched(t);
+            assert_eq!(r.both, list(&|i| now[i] != 0.5 && later(i)), "row {t}");
+            assert_eq!(r.now, list(&|i| now[i] != 0.5 && !later(i)), "row {t}");
+            assert_eq!(r.next, list(&|i| now[i] == 0.5 && later(i)), "row {t}");
         }
-        assert!((0..5).any(|t| inputs.touched(t).iter().any(|&i| i >= 128)));
+        let wide = |t: usize| {
+            let r = inputs.touched(t);
+            [r.both, r.now, r.next].concat().iter().any(|&i| i >= 128)
+        };
+        assert!((0..5).any(wide));
     }
 }

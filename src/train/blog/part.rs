@@ -226,7 +226,7 @@ impl Part {
         let zs = (inputs.z(t), inputs.next_z(t), lr);
         let (rows, stride) = (inputs.touched(t), self.u.stride());
         let u = self.u.all_mut();
-        sweep(u, stride, rows, zs, &self.g1, &mut self.h, &mut self.odd);
+        sweep(u, stride, rows, zs, &self.g1, (&mut self.h, &mut self.odd));
         if t + 1 < inputs.len() {
             self.finish_forward(inputs, t + 1);
         }
