@@ -34,6 +34,7 @@
 
 mod exchange;
 mod inputs;
+mod output;
 mod padded;
 mod part;
 mod sweep;
@@ -50,7 +51,8 @@ use crate::nn::{Activation, Dense, Init, Mlp, NetSpec};
 use crate::normalize::Normalizer;
 use exchange::{Exchange, SLOT_VALUES};
 use inputs::Inputs;
-use part::{Part, draw_mask, first_part_width, output_error};
+use output::output_error;
+use part::{Part, draw_mask, first_part_width};
 
 /// Runs the blog recipe on `rows` of `data` (see the module docs).
 pub fn train(

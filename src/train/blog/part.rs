@@ -13,7 +13,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use super::inputs::Inputs;
 use super::padded::PaddedRows;
 use super::sweep::sweep;
-use crate::nn::{dropout_mask_01, fast_tanh, softmax_in_place};
+use crate::nn::{dropout_mask_01, fast_tanh};
 
 /// Hidden units of the first part for a layer of `hidden` units (the rest form the
 /// second part): half, rounded up to whole 8-lane vectors. Small layers stay whole.
@@ -312,23 +312,6 @@ pub fn draw_mask(mask: &mut [f32], p: f32, rng: &mut Xoshiro256PlusPlus) {
     }
 }
 
-/// From the summed logits: `out = softmax(logits)` (in place), the residual
-/// `delta = out - t` and `e = delta * s (1 - s)` with `s = softmax(out)` (quirks 1
-/// and 2). Returns the summed `delta^2`.
-#[inline(always)]
-pub fn output_error(logits: &mut [f32], label: u8, e: &mut [f32]) -> f64 {
-    softmax_in_place(logits);
-    e.copy_from_slice(logits);
-    softmax_in_place(e);
-    let mut sum_sq = 0.0f64;
-    for (k, (e, &o)) in e.iter_mut().zip(logits.iter()).enumerate() {
-        let delta = o - if k == usize::from(label) { 1.0 } else { 0.0 };
-        sum_sq += f64::from(delta * delta);
-        *e = delta * *e * (1.0 - *e);
-    }
-    sum_sq
-}
-
 /// `y += a x`, with fused multiply-adds: one rounding instead of two, and the
 /// same result on every processor (where the hardware lacks FMA, libm computes it
 /// exactly, slowly; every x86-64 processor since 2013 and every aarch64 one has it).
@@ -396,15 +379,5 @@ mod tests {
     fn small_layers_are_not_split() {
         assert_eq!(first_part_width(10), 10);
         assert_eq!(first_part_width(200), 104);
-    }
-
-    #[test]
-    fn output_error_by_hand() {
-        // logits equal: out = [1/2, 1/2]; label 0: delta = [-1/2, 1/2], sum 1/2;
-        // s = softmax(out) = [1/2, 1/2], e = delta / 4.
-        let mut logits = [0.3, 0.3];
-        let mut e = [0.0; 2];
-        assert_eq!(output_error(&mut logits, 0, &mut e), 0.5);
-        assert_eq!(e, [-0.125, 0.125]);
     }
 }
