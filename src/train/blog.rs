@@ -146,10 +146,11 @@ fn background(normalizer: &Normalizer, inputs: usize) -> f32 {
 /// many times slower when other processes keep taking one of the two cores (on the
 /// virtual machine of docs/performance.md they lose even when it is idle). Epoch 0
 /// runs on one thread, epoch 1 on two; then the faster one runs, and the other is
-/// tried again after 2, 4, 16, 64... epochs (the wait grows fourfold each time it
-/// loses: a trial costs a part of an epoch, and a run that converges in 14 epochs
-/// should not pay for four). Two threads that fall behind one thread's last epoch
-/// time hand the rest of the epoch to one thread, so a losing trial costs little.
+/// tried again later: 2 epochs after a trial it won, 16 after the first it lost,
+/// and sixteen times longer after each further loss (a lost trial still costs a
+/// third of an epoch, measured, and a run that converges in 14 epochs should pay
+/// for one). Two threads that fall behind one thread's last epoch time hand the
+/// rest of the epoch to one thread.
 struct Pace {
     allowed: bool,
     /// The last epoch's seconds on one thread and on two.
@@ -193,7 +194,7 @@ impl Pace {
         self.last[threads.clamp(1, 2) - 1] = seconds;
         if epoch == self.next_trial {
             if self.faster() != threads {
-                self.interval *= 4;
+                self.interval *= 16;
             }
             self.next_trial = epoch + self.interval.max(2);
         }
@@ -448,14 +449,14 @@ mod tests {
             pace.record(epoch, t, if t == 1 { one } else { two });
             t
         };
-        // A busy machine: two threads are slow; they are tried at epochs 1, 5, 21.
+        // A busy machine: two threads are slow; they are tried at epochs 1, 17, 273.
         let used: Vec<usize> = (0..16).map(|e| run(e, 1.0, 5.0)).collect();
         let trials: Vec<usize> = (0..16).filter(|&e| used[e] == 2).collect();
-        assert_eq!(trials, [1, 5]);
+        assert_eq!(trials, [1]);
         // The machine gets quiet: the next trial wins and two threads stay.
         let later: Vec<usize> = (16..40).map(|e| run(e, 1.0, 0.5)).collect();
         let first_two = 16 + later.iter().position(|&t| t == 2).unwrap();
-        assert_eq!(first_two, 21);
+        assert_eq!(first_two, 17);
         assert!(later[first_two - 16..].iter().filter(|&&t| t == 1).count() <= 2);
         assert_eq!(Pace::new(false).threads(1), 1);
     }
