@@ -43,38 +43,44 @@ pub fn parse(gz: &[u8], origin: &str) -> Result<Dataset> {
 
 /// Pixels and labels of text made only of digits, commas and `\n`, every line 64
 /// values 0..16 then a label 0..9; `None` for anything else.
+///
+/// Field by field rather than byte by byte: a number is one digit or two, and the
+/// only question per field is which (a byte-wise state machine took 0.6 ms of
+/// every run, a tenth of a short one).
 fn parse_fast(text: &[u8]) -> Option<(Vec<f32>, Vec<u8>)> {
-    let features = SIDE * SIDE;
-    let mut pixels = Vec::with_capacity(1797 * features);
+    let mut pixels = Vec::with_capacity(1797 * SIDE * SIDE);
     let mut labels = Vec::with_capacity(1797);
-    let (mut value, mut digits, mut field) = (0u32, 0u32, 0usize);
-    for &b in text {
-        match b {
-            b'0'..=b'9' => {
-                value = value * 10 + u32::from(b - b'0');
-                digits += 1;
-            }
-            b',' if digits > 0 && field < features && value <= 16 => {
-                pixels.push(value as f32);
-                (value, digits, field) = (0, 0, field + 1);
-            }
-            b'\n' if digits > 0 && field == features && value <= 9 => {
-                labels.push(value as u8);
-                (value, digits, field) = (0, 0, 0);
-            }
-            _ => return None,
+    let mut row = [0.0f32; SIDE * SIDE];
+    let mut at = 0;
+    while at < text.len() {
+        for pixel in row.iter_mut() {
+            let (value, end) = small_number_at(text, at).filter(|&(v, _)| v <= 16)?;
+            (text.get(end) == Some(&b',')).then_some(())?;
+            *pixel = f32::from(value);
+            at = end + 1;
         }
-        if digits > 2 {
-            return None;
+        let (label, end) = small_number_at(text, at).filter(|&(v, _)| v <= 9)?;
+        match text.get(end) {
+            Some(b'\n') => at = end + 1,
+            None => at = end,
+            Some(_) => return None,
         }
+        pixels.extend_from_slice(&row);
+        labels.push(label);
     }
-    match (digits, field) {
-        (0, 0) => Some((pixels, labels)),
-        (1.., f) if f == features && value <= 9 => {
-            labels.push(value as u8);
-            Some((pixels, labels))
-        }
-        _ => None,
+    Some((pixels, labels))
+}
+
+/// The number of one or two digits at `at`, and where it ends.
+#[inline(always)]
+fn small_number_at(text: &[u8], at: usize) -> Option<(u8, usize)> {
+    let first = text.get(at)?.wrapping_sub(b'0');
+    if first > 9 {
+        return None;
+    }
+    match text.get(at + 1).map(|b| b.wrapping_sub(b'0')) {
+        Some(second) if second <= 9 => Some((first * 10 + second, at + 2)),
+        _ => Some((first, at + 1)),
     }
 }
 
