@@ -376,6 +376,17 @@ mod tests {
     }
 
     #[test]
+    fn dot_by_hand_and_against_a_plain_sum() {
+        // 1 + 2 + ... + 20 with y = 1: the lanes, the tree and the tail of 4.
+        let x: Vec<f32> = (1..=20).map(|i| i as f32).collect();
+        assert_eq!(dot(&x, &[1.0; 20]), 210.0);
+        let y: Vec<f32> = (0..104).map(|i| (i as f32 * 0.3).sin()).collect();
+        let z: Vec<f32> = (0..104).map(|i| (i as f32 * 0.7).cos()).collect();
+        let plain: f64 = y.iter().zip(&z).map(|(a, b)| f64::from(a * b)).sum();
+        assert!((f64::from(dot(&y, &z)) - plain).abs() < 1e-5);
+    }
+
+    #[test]
     fn small_layers_are_not_split() {
         assert_eq!(first_part_width(10), 10);
         assert_eq!(first_part_width(200), 104);

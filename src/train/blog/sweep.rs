@@ -26,16 +26,6 @@ pub struct Touched<'a> {
     pub next: &'a [u32],
 }
 
-impl Touched<'_> {
-    fn all(&self) -> impl Iterator<Item = usize> + '_ {
-        self.both
-            .iter()
-            .chain(self.now)
-            .chain(self.next)
-            .map(|&i| i as usize)
-    }
-}
-
 /// Runs the pass (see the module docs) on `u` (`z.len() x width`, row-major) and
 /// writes `h` (`width`); `odd` is scratch of `width` values. With `width` a
 /// multiple of 16 (rows padded with zeros, as [`super::padded`] keeps `U`) the
@@ -52,11 +42,12 @@ pub fn sweep(
     let inputs = z.len();
     assert!(next.len() == inputs && u.len() == inputs * width);
     assert!(g.len() >= width && h.len() >= width && odd.len() >= width);
-    assert!(rows.all().all(|i| i < inputs));
     #[cfg(target_arch = "x86_64")]
     if width % 16 == 0 && std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the feature is present, and every index the kernel forms is in
-        // bounds: rows below `inputs` (checked above), columns below `width`.
+        // bounds: it reads `z[i]` or `next[i]` (bounds-checked, both `inputs` long)
+        // before it touches row `i` of `u` (`inputs` rows), and columns stay below
+        // `width`.
         unsafe { avx512::sweep(u, width, rows, (z, next, lr), g, h) };
         return;
     }
@@ -122,8 +113,9 @@ mod avx512 {
     /// over all the rows with its `g` and sums held in registers.
     ///
     /// # Safety
-    /// AVX-512F must be present; `width` a multiple of 16; `rows` below `z.len()`,
-    /// `u` of `z.len() x width`, `g` and `h` of at least `width`.
+    /// AVX-512F must be present; `width` a multiple of 16; `u` of `z.len() x width`
+    /// and `next` of `z.len()`; `g` and `h` of at least `width`. (A row index out
+    /// of range panics: each is used to index `z` or `next` before `u`.)
     #[target_feature(enable = "avx512f")]
     pub unsafe fn sweep(
         u: &mut [f32],
