@@ -64,13 +64,8 @@ impl Normalizer {
     /// The blog's statistics over all values of `data`.
     pub fn fit_blog(data: &Dataset) -> Self {
         let n = data.pixels.len() as f64;
-        let mean = data.pixels.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-        let var = data
-            .pixels
-            .iter()
-            .map(|&x| (f64::from(x) - mean).powi(2))
-            .sum::<f64>()
-            / n;
+        let mean = sum_in_lanes(&data.pixels, |x| x) / n;
+        let var = sum_in_lanes(&data.pixels, |x| (x - mean) * (x - mean)) / n;
         Normalizer::BlogMeanVar {
             mean: mean as f32,
             var: var as f32,
@@ -140,6 +135,21 @@ impl Normalizer {
     }
 }
 
+/// `sum f(x)` over `values` in f64, in eight interleaved partial sums (one
+/// sequential sum waits for each add to finish: 4 cycles a value, a quarter of a
+/// millisecond over the digits at every start).
+fn sum_in_lanes(values: &[f32], f: impl Fn(f64) -> f64) -> f64 {
+    let mut lanes = [0.0f64; 8];
+    let chunks = values.chunks_exact(8);
+    let rest: f64 = chunks.remainder().iter().map(|&x| f(f64::from(x))).sum();
+    for chunk in chunks {
+        for (lane, &x) in lanes.iter_mut().zip(chunk) {
+            *lane += f(f64::from(x));
+        }
+    }
+    lanes.iter().sum::<f64>() + rest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +157,15 @@ mod tests {
     fn tiny() -> Dataset {
         // Two 1x2 images: [0, 4] and [2, 4].
         Dataset::new("t", vec![0.0, 4.0, 2.0, 4.0], vec![0, 1], (1, 2), 16.0, 2).unwrap()
+    }
+
+    #[test]
+    fn sums_in_lanes_match_a_plain_sum() {
+        // Whole numbers: every f64 sum is exact, whatever the order.
+        let values: Vec<f32> = (0..1003).map(|i| (i % 17) as f32).collect();
+        let plain: f64 = values.iter().map(|&x| f64::from(x) * 2.0).sum();
+        assert_eq!(sum_in_lanes(&values, |x| x * 2.0), plain);
+        assert_eq!(sum_in_lanes(&values[..5], |x| x), 10.0);
     }
 
     #[test]

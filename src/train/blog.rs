@@ -66,7 +66,7 @@ pub fn train(
     let inputs = data.features();
     let mut x = vec![0.0; rows.len() * inputs];
     normalizer.gather(data, rows, &mut x);
-    let x = Inputs::new(&x, inputs, background(&normalizer, inputs));
+    let x = Inputs::new(x, inputs, background(&normalizer, inputs));
     let labels: Vec<u8> = rows.iter().map(|&r| data.labels[r]).collect();
 
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.seed);
@@ -528,7 +528,7 @@ mod tests {
         let mut x = vec![0.0; rows.len() * 64];
         let normalizer = Normalizer::fit_blog(&data);
         normalizer.gather(&data, &rows, &mut x);
-        let inputs = Inputs::new(&x, 64, background(&normalizer, 64));
+        let inputs = Inputs::new(x.clone(), 64, background(&normalizer, 64));
         let labels: Vec<u8> = rows.iter().map(|&r| data.labels[r]).collect();
         let spec = NetSpec {
             sizes: vec![64, 200, 10],
@@ -590,7 +590,7 @@ mod tests {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
         // x[1] as the background: its row is skipped and its update goes to `r`.
         b.epoch(
-            &Inputs::new(x, x.len(), x[1]),
+            &Inputs::new(x.to_vec(), x.len(), x[1]),
             &[label],
             &cfg,
             1,

@@ -34,12 +34,16 @@ pub struct Inputs {
 impl Inputs {
     /// `x`: the normalised rows (`width` values each); `background`: the value the
     /// background pixels hold in it.
-    pub fn new(x: &[f32], width: usize, background: f32) -> Self {
-        let z: Vec<f32> = x.iter().map(|&v| v - background).collect();
-        let sums: Vec<(f32, f32)> = x
-            .chunks_exact(width)
-            .zip(z.chunks_exact(width))
-            .map(|(x, z)| (x.iter().sum(), z.iter().sum()))
+    /// (`x` becomes `z` in place: one buffer, not two.)
+    pub fn new(x: Vec<f32>, width: usize, background: f32) -> Self {
+        let mut z = x;
+        let sums: Vec<(f32, f32)> = z
+            .chunks_exact_mut(width)
+            .map(|row| {
+                let x_sum = row.iter().sum();
+                row.iter_mut().for_each(|v| *v -= background);
+                (x_sum, row.iter().sum())
+            })
             .collect();
         // One bit per value: nonzero. A step touches the union of its row's and the
         // next row's bits (a word-wise OR, then the set bits in order).
@@ -128,7 +132,7 @@ mod tests {
             -1.0, -1.0, -1.0, 0.5, //
             3.0, -1.0, -1.0, -1.0,
         ];
-        let inputs = Inputs::new(&x, 4, -1.0);
+        let inputs = Inputs::new(x.to_vec(), 4, -1.0);
         assert_eq!(inputs.len(), 3);
         assert_eq!(inputs.z(0), [0.0, 3.0, 0.0, 0.0]);
         let runs = |t| {
@@ -141,7 +145,7 @@ mod tests {
         assert_eq!(inputs.next_z(2), [0.0; 4]);
         assert_eq!((inputs.x_sum(1), inputs.z_sum(1)), (-2.5, 1.5));
         let twice = [x[..4].to_vec(), x[..4].to_vec()].concat();
-        let inputs = Inputs::new(&twice, 4, 2.0); // nonzero but for pixel 1, twice
+        let inputs = Inputs::new(twice, 4, 2.0); // nonzero but for pixel 1, twice
         assert_eq!(inputs.touched(0).both, [0, 2, 3]);
     }
 
@@ -152,7 +156,7 @@ mod tests {
         let x: Vec<f32> = (0..5 * width)
             .map(|i| if (i * 7919) % 11 < 3 { i as f32 } else { 0.5 })
             .collect();
-        let inputs = Inputs::new(&x, width, 0.5);
+        let inputs = Inputs::new(x.clone(), width, 0.5);
         for t in 0..5 {
             let now = &x[t * width..][..width];
             let next = x.get((t + 1) * width..(t + 2) * width);
