@@ -43,7 +43,7 @@ fn agreement(model: &Model, format_of: impl Fn(usize) -> ImageFormat) -> f64 {
 fn rendered_test_digits_are_read_as_the_in_memory_ones() {
     // Every other picture PNG, the rest JPEG (both formats for all: the ignored test).
     let alternate = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             ImageFormat::Png
         } else {
             ImageFormat::Jpeg

@@ -405,10 +405,10 @@ fn part_thread(part: &mut Part, t: &Thread<'_>, rng: &mut Xoshiro256PlusPlus) ->
             if t.exchange.stopped(i) {
                 return (sum_sq, i);
             }
-            if let Some(budget) = t.budget.filter(|_| i % CHECK_EVERY == CHECK_EVERY - 1) {
-                if started.elapsed().as_secs_f64() > budget * (i as f64 / n as f64 + SLACK) {
-                    t.exchange.stop_before(i + 1);
-                }
+            if let Some(budget) = t.budget.filter(|_| i % CHECK_EVERY == CHECK_EVERY - 1)
+                && started.elapsed().as_secs_f64() > budget * (i as f64 / n as f64 + SLACK)
+            {
+                t.exchange.stop_before(i + 1);
             }
             if i == 0 {
                 part.start(x);

@@ -163,11 +163,11 @@ pub fn train_with(
             stop = Stop::Interrupted { epoch };
             break;
         }
-        if let (Some(p), Some((_, best_epoch, _))) = (config.patience, &best) {
-            if epoch - best_epoch >= p {
-                stop = Stop::EarlyStopped { epoch };
-                break;
-            }
+        if let (Some(p), Some((_, best_epoch, _))) = (config.patience, &best)
+            && epoch - best_epoch >= p
+        {
+            stop = Stop::EarlyStopped { epoch };
+            break;
         }
     }
     let (net, kept_epoch) = match best {

@@ -43,7 +43,7 @@ pub fn sweep(
     assert!(next.len() == inputs && u.len() == inputs * width);
     assert!(g.len() >= width && h.len() >= width && odd.len() >= width);
     #[cfg(target_arch = "x86_64")]
-    if width % 16 == 0 && std::arch::is_x86_feature_detected!("avx512f") {
+    if width.is_multiple_of(16) && std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the feature is present, and every index the kernel forms is in
         // bounds: it reads `z[i]` or `next[i]` (bounds-checked, both `inputs` long)
         // before it touches row `i` of `u` (`inputs` rows), and columns stay below
