@@ -27,7 +27,12 @@ fn main() {
                 })
             })
             .collect();
-        assert_eq!(fields.len(), 65, "{source}, line {}: expected 65 fields", n + 1);
+        assert_eq!(
+            fields.len(),
+            65,
+            "{source}, line {}: expected 65 fields",
+            n + 1
+        );
         rows.extend(fields);
     }
     let out = std::path::Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))

@@ -5,7 +5,8 @@
 //! samples ahead of its own last write after the other thread has published the
 //! sample in between, which it does only after reading. Each slot is one cache line.
 
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// The most values one slot carries (a 64-byte line holds the counter and 14 f32).
 pub const SLOT_VALUES: usize = 14;
@@ -77,6 +78,50 @@ impl Exchange {
     }
 }
 
+/// Whether two threads here pass a value back and forth within `limit` per round
+/// trip, timed over `rounds` round trips (thread creation not counted). Two threads
+/// in lockstep exchange once per sample, so they can only beat one thread where this
+/// is a fraction of a sample's time; where it is not (a virtual machine whose second
+/// core answers in microseconds), the trainer skips its timing trial, which cost half
+/// an epoch to lose. Gives up as soon as the rounds cannot finish within the limit.
+pub fn fast_round_trips(rounds: usize, limit: Duration) -> bool {
+    let ball = AtomicUsize::new(0);
+    let quit = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // Odd numbers come in; each goes back as the next even one.
+            for round in 0..rounds {
+                if !wait_for(&ball, 2 * round + 1, || quit.load(Ordering::Relaxed)) {
+                    return;
+                }
+                ball.store(2 * round + 2, Ordering::Release);
+            }
+        });
+        let deadline = Instant::now() + limit * rounds as u32;
+        for round in 0..rounds {
+            ball.store(2 * round + 1, Ordering::Release);
+            if !wait_for(&ball, 2 * round + 2, || Instant::now() > deadline) {
+                quit.store(true, Ordering::Relaxed);
+                return false;
+            }
+        }
+        true
+    })
+}
+
+/// Spins until `ball` holds `value` (true) or `give_up` says so (false).
+fn wait_for(ball: &AtomicUsize, value: usize, give_up: impl Fn() -> bool) -> bool {
+    loop {
+        if ball.load(Ordering::Acquire) == value {
+            return true;
+        }
+        if give_up() {
+            return false;
+        }
+        std::hint::spin_loop();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +171,13 @@ mod tests {
             (run(0), t.join().unwrap())
         });
         assert_eq!((a, b), (778, 778));
+    }
+
+    #[test]
+    fn the_round_trip_probe_passes_a_generous_limit_and_fails_an_impossible_one() {
+        assert!(fast_round_trips(50, Duration::from_secs(1)));
+        let started = Instant::now();
+        assert!(!fast_round_trips(50, Duration::ZERO));
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 }
