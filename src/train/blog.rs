@@ -489,24 +489,31 @@ mod tests {
         }
     }
 
-    #[test]
-    fn epochs_on_two_threads_give_the_bits_of_one() {
-        // Directly, whatever the probe decides about this machine: epochs on one
-        // thread, on two, and alternating (the halves cut and joined between).
+    /// The first `n` digits as the blog's inputs (also as plain normalised rows),
+    /// their labels, and a 64-200-10 blog net drawn with `seed`.
+    fn digits_case(n: usize, seed: u64) -> (Vec<f32>, Inputs, Vec<u8>, Mlp) {
         let data = crate::data::digits::load().unwrap();
-        let rows: Vec<usize> = (0..300).collect();
+        let rows: Vec<usize> = (0..n).collect();
         let normalizer = Normalizer::fit_blog(&data);
-        let mut x = vec![0.0; rows.len() * 64];
+        let mut x = vec![0.0; n * 64];
         normalizer.gather(&data, &rows, &mut x);
-        let inputs = Inputs::new(x, 64, background(&normalizer, 64));
-        let labels: Vec<u8> = rows.iter().map(|&r| data.labels[r]).collect();
+        let inputs = Inputs::new(x.clone(), 64, background(&normalizer, 64));
+        let labels = rows.iter().map(|&r| data.labels[r]).collect();
         let spec = NetSpec {
             sizes: vec![64, 200, 10],
             activation: Activation::Tanh,
             bias: false,
             init: Init::UnitUniform,
         };
-        let start = Mlp::new(&spec, &mut Xoshiro256PlusPlus::seed_from_u64(2)).unwrap();
+        let net = Mlp::new(&spec, &mut Xoshiro256PlusPlus::seed_from_u64(seed)).unwrap();
+        (x, inputs, labels, net)
+    }
+
+    #[test]
+    fn epochs_on_two_threads_give_the_bits_of_one() {
+        // Directly, whatever the probe decides about this machine: epochs on one
+        // thread, on two, and alternating (the halves cut and joined between).
+        let (_, inputs, labels, start) = digits_case(300, 2);
         let config = TrainConfig::blog();
         let run = |threads: [usize; 3]| {
             let mut net = BlogNet::from_mlp(&start);
@@ -566,20 +573,7 @@ mod tests {
 
     #[test]
     fn the_fast_epoch_computes_the_documented_update() {
-        let data = crate::data::digits::load().unwrap();
-        let rows: Vec<usize> = (0..200).collect();
-        let mut x = vec![0.0; rows.len() * 64];
-        let normalizer = Normalizer::fit_blog(&data);
-        normalizer.gather(&data, &rows, &mut x);
-        let inputs = Inputs::new(x.clone(), 64, background(&normalizer, 64));
-        let labels: Vec<u8> = rows.iter().map(|&r| data.labels[r]).collect();
-        let spec = NetSpec {
-            sizes: vec![64, 200, 10],
-            activation: Activation::Tanh,
-            bias: false,
-            init: Init::UnitUniform,
-        };
-        let start = Mlp::new(&spec, &mut Xoshiro256PlusPlus::seed_from_u64(5)).unwrap();
+        let (x, inputs, labels, start) = digits_case(200, 5);
         let (mut w1, mut w2) = (
             start.layers[0].weight.clone(),
             start.layers[1].weight.clone(),
