@@ -14,7 +14,7 @@ use super::sweep::Touched;
 #[derive(Clone, Debug)]
 pub struct Inputs {
     /// Values per row.
-    pub width: usize,
+    width: usize,
     /// The background value `b`: the normalised value of a zero pixel.
     pub background: f32,
     /// `rows x width`: `x - b`, exactly zero where `x` is background.

@@ -12,7 +12,7 @@ const LINE: usize = 16;
 
 /// `rows x width` floats in rows of `stride` (the zero padding is never written
 /// but by the sweep, which keeps it zero).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PaddedRows {
     data: Vec<f32>,
     /// Index in `data` of the first row (the first 64-byte boundary).
@@ -22,10 +22,15 @@ pub struct PaddedRows {
     stride: usize,
 }
 
+/// Floats from one row's start to the next for rows of `width`: whole lines.
+pub fn stride_for(width: usize) -> usize {
+    width.next_multiple_of(LINE)
+}
+
 impl PaddedRows {
     /// The row-major `m` (rows of `width`), padded.
     pub fn from_rows(m: &[f32], width: usize) -> Self {
-        let stride = width.next_multiple_of(LINE);
+        let stride = stride_for(width);
         let rows = m.len().checked_div(width).unwrap_or(0);
         let data = vec![0.0f32; rows * stride + LINE];
         let misalignment = (data.as_ptr() as usize / 4) % LINE;

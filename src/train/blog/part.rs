@@ -11,7 +11,7 @@
 use rand::rngs::Xoshiro256PlusPlus;
 
 use super::inputs::Inputs;
-use super::padded::PaddedRows;
+use super::padded::{PaddedRows, stride_for};
 use super::sweep::sweep;
 use crate::nn::{dropout_mask_01, fast_tanh};
 
@@ -33,7 +33,7 @@ pub fn first_part_width(hidden: usize) -> usize {
 /// other pixels change (see [`super::inputs`]). The forward sum follows:
 /// `x W1 = b c + z U + (sum x) r` with `c` the column sums of `U`, kept up to date
 /// along with it and summed afresh at the start of every epoch.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Part {
     pub offset: usize,
     pub width: usize,
@@ -235,7 +235,7 @@ impl Part {
 
 /// `v` followed by zeros up to the stride of rows of `width`.
 fn zero_padded(v: &[f32], width: usize) -> Vec<f32> {
-    let mut out = vec![0.0; width.next_multiple_of(16)];
+    let mut out = vec![0.0; stride_for(width)];
     out[..v.len()].copy_from_slice(v);
     out
 }

@@ -19,7 +19,7 @@
 //! and the portable loop do exactly these operations in this order: the same bits.
 
 /// The rows of `U` one step touches, by which of the two samples is nonzero there.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Touched<'a> {
     pub both: &'a [u32],
     pub now: &'a [u32],
