@@ -13,7 +13,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use super::inputs::Inputs;
 use super::padded::{PaddedRows, stride_for};
 use super::sweep::sweep;
-use crate::nn::{dropout_mask_01, fast_tanh};
+use crate::nn::{dropout_mask_01, fast_tanh, sech2_within_unit};
 
 /// Hidden units of the first part for a layer of `hidden` units (the rest form the
 /// second part): half, rounded up to whole 8-lane vectors. Small layers stay whole.
@@ -49,6 +49,8 @@ pub struct Part {
     c: Vec<f32>,
     /// `classes x width`: this part's rows of `W2` transposed.
     pub w2t: Vec<f32>,
+    /// Scratch: each class's step `-lr e_k` in the current update.
+    steps: Vec<f32>,
     /// The current sample's `x W1` on entry to a step, its activations after;
     /// then the gradient and the sweep's scratch. Each is `u`'s stride long, the
     /// padding zero.
@@ -73,6 +75,7 @@ impl Part {
             r: vec![0.0; width],
             c: vec![0.0; width],
             w2t,
+            steps: vec![0.0; classes],
             h: vec![0.0; u.stride()],
             g1: vec![0.0; u.stride()],
             odd: vec![0.0; u.stride()],
@@ -110,6 +113,7 @@ impl Part {
                 r: self.r[from..to].to_vec(),
                 c: self.c[from..to].to_vec(),
                 w2t: cols(&self.w2t),
+                steps: self.steps.clone(),
                 h: padded(&self.h[from..to]),
                 g1: padded(&[]),
                 odd: padded(&[]),
@@ -130,6 +134,7 @@ impl Part {
             r: joined(&a.r, &b.r),
             c: joined(&a.c, &b.c),
             w2t: joined(&a.w2t, &b.w2t),
+            steps: a.steps.clone(),
             h: padded(&joined(&a.h[..a.width], &b.h[..b.width])),
             g1: padded(&[]),
             odd: padded(&[]),
@@ -205,7 +210,10 @@ impl Part {
     pub fn update(&mut self, e: &[f32], mask: Option<&[f32]>, lr: f32, inputs: &Inputs, t: usize) {
         let width = self.width;
         // g1 = (e W2^T) * (1 - tanh(h)^2) * m   (quirk 3: tanh applied again to h)
-        back_through_w2(&mut self.w2t, width, e, lr, &self.h, &mut self.g1);
+        for (s, &ek) in self.steps.iter_mut().zip(e) {
+            *s = -lr * ek;
+        }
+        back_through_w2(&mut self.w2t, width, e, &self.steps, &self.h, &mut self.g1);
         match mask {
             Some(mask) => {
                 for ((g, &h), &m) in self.g1.iter_mut().zip(&self.h).zip(mask) {
@@ -213,10 +221,10 @@ impl Part {
                     *g *= (1.0 - t * t) * m;
                 }
             }
+            // Without dropout h = tanh(x W1) lies in [-1, 1]: a polynomial will do.
             None => {
                 for (g, &h) in self.g1.iter_mut().zip(&self.h) {
-                    let t = fast_tanh(h);
-                    *g *= 1.0 - t * t;
+                    *g *= sech2_within_unit(h);
                 }
             }
         }
@@ -258,22 +266,30 @@ fn side_by_side(a: &[f32], wa: usize, b: &[f32], wb: usize) -> Vec<f32> {
 }
 
 /// `g = e W2^T` (with `W2` as it was) and `W2 -= lr outer(h, e)`, in one pass over
-/// `w2t` (`classes x width`). Column chunks go outermost so each chunk's sum stays in
-/// a register over the classes (summing class by class into memory made every
-/// class wait for the last one's store); each column still sums the classes in order.
+/// `w2t` (`classes x width`), with `steps` holding each class's `-lr e_k`. Column
+/// chunks go outermost so each chunk's sum stays in a register over the classes
+/// (summing class by class into memory made every class wait for the last one's
+/// store); each column still sums the classes in order.
 #[inline(always)]
-fn back_through_w2(w2t: &mut [f32], width: usize, e: &[f32], lr: f32, h: &[f32], g: &mut [f32]) {
+fn back_through_w2(
+    w2t: &mut [f32],
+    width: usize,
+    e: &[f32],
+    steps: &[f32],
+    h: &[f32],
+    g: &mut [f32],
+) {
     let mut c = 0;
     while c + 16 <= width {
-        back_chunk::<16>(w2t, width, c, e, lr, h, g);
+        back_chunk::<16>(w2t, width, c, e, steps, h, g);
         c += 16;
     }
     while c + 8 <= width {
-        back_chunk::<8>(w2t, width, c, e, lr, h, g);
+        back_chunk::<8>(w2t, width, c, e, steps, h, g);
         c += 8;
     }
     while c < width {
-        back_chunk::<1>(w2t, width, c, e, lr, h, g);
+        back_chunk::<1>(w2t, width, c, e, steps, h, g);
         c += 1;
     }
 }
@@ -285,19 +301,17 @@ fn back_chunk<const N: usize>(
     width: usize,
     c: usize,
     e: &[f32],
-    lr: f32,
+    steps: &[f32],
     h: &[f32],
     g: &mut [f32],
 ) {
     let hc: [f32; N] = h[c..c + N].try_into().expect("a chunk");
     let mut acc = [0.0f32; N];
-    for (k, &ek) in e.iter().enumerate() {
-        let w: &mut [f32; N] = (&mut w2t[k * width + c..][..N])
-            .try_into()
-            .expect("a chunk");
+    for ((row, &ek), &step) in w2t.chunks_exact_mut(width).zip(e).zip(steps) {
+        let w: &mut [f32; N] = (&mut row[c..c + N]).try_into().expect("a chunk");
         for l in 0..N {
             acc[l] = ek.mul_add(w[l], acc[l]);
-            w[l] = (-lr * ek).mul_add(hc[l], w[l]);
+            w[l] = step.mul_add(hc[l], w[l]);
         }
     }
     g[c..c + N].copy_from_slice(&acc);
