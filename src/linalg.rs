@@ -4,6 +4,7 @@
 //! Matrices are contiguous row-major `f32`. Transposes are expressed through strides
 //! (never copied), which `matrixmultiply` supports natively.
 
+mod row_groups;
 mod sparse;
 
 pub use sparse::{SPARSE_BELOW, SparseRows, sparse_times_dense, sparse_transpose_times_dense};
