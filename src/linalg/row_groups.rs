@@ -65,29 +65,20 @@ impl RowGroups {
 }
 
 /// `out = X B` for the listed `X` (`rows x k`) and the dense row-major `k x m`
-/// matrix `b`; `out` holds the rows `first ..` of the product, `first` a multiple
-/// of [`GROUP`]. Column blocks go outermost, so the block of `b` the groups share
+/// matrix `b`. Column blocks go outermost, so the block of `b` the groups share
 /// stays in the core's cache while every group is summed from it. `wide`: the
 /// processor has 32 vector registers of 16 floats (AVX-512), enough for a block of
 /// 64 columns of four rows; with fewer, 16 columns.
 #[inline(always)]
-pub fn combine_groups(
-    groups: &RowGroups,
-    first: usize,
-    b: &[f32],
-    m: usize,
-    out: &mut [f32],
-    wide: bool,
-) {
-    debug_assert_eq!(first % GROUP, 0);
+pub fn combine_groups(groups: &RowGroups, b: &[f32], m: usize, out: &mut [f32], wide: bool) {
     let rows = out.len() / m.max(1);
     let mut c = 0;
     if wide {
-        c = blocks::<64>(groups, first, rows, b, m, c, out);
+        c = blocks::<64>(groups, rows, b, m, c, out);
     }
-    c = blocks::<16>(groups, first, rows, b, m, c, out);
-    c = blocks::<8>(groups, first, rows, b, m, c, out);
-    blocks::<1>(groups, first, rows, b, m, c, out);
+    c = blocks::<16>(groups, rows, b, m, c, out);
+    c = blocks::<8>(groups, rows, b, m, c, out);
+    blocks::<1>(groups, rows, b, m, c, out);
 }
 
 /// Every whole block of `N` columns from column `c` on, for all rows of `out`;
@@ -95,7 +86,6 @@ pub fn combine_groups(
 #[inline(always)]
 fn blocks<const N: usize>(
     groups: &RowGroups,
-    first: usize,
     rows: usize,
     b: &[f32],
     m: usize,
@@ -104,7 +94,7 @@ fn blocks<const N: usize>(
 ) -> usize {
     while c + N <= m {
         for (i, rows_out) in out[..rows * m].chunks_mut(GROUP * m).enumerate() {
-            let sums = group_block::<N>(groups.group(first / GROUP + i), b, m, c);
+            let sums = group_block::<N>(groups.group(i), b, m, c);
             for (row_out, sum) in rows_out.chunks_exact_mut(m).zip(&sums) {
                 row_out[c..c + N].copy_from_slice(sum);
             }
@@ -195,11 +185,14 @@ mod tests {
         g.list(n, k, |i| &lists[i]);
         for wide in [false, true] {
             let mut out = vec![f32::NAN; n * m];
-            combine_groups(&g, 0, &b, m, &mut out, wide);
+            combine_groups(&g, &b, m, &mut out, wide);
             assert_eq!(out, want, "wide {wide}");
-            // The second group alone, as a thread given rows 4.. computes it.
+        }
+        // Rows 4.. alone, as a thread given them lists and sums them.
+        g.list(2, k, |i| &lists[4 + i]);
+        for wide in [false, true] {
             let mut tail = vec![f32::NAN; 2 * m];
-            combine_groups(&g, 4, &b, m, &mut tail, wide);
+            combine_groups(&g, &b, m, &mut tail, wide);
             assert_eq!(tail, want[4 * m..], "wide {wide}, rows 4..");
         }
     }

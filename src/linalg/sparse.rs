@@ -28,8 +28,9 @@ pub struct SparseRows {
     col_entries: Vec<(u32, f32)>,
     /// Scratch for [`SparseRows::list_columns`]: each column's next free slot.
     next_slot: Vec<usize>,
-    /// The rows again, in groups for the forward product.
-    groups: RowGroups,
+    /// The rows again, in groups for the forward product: one list per thread,
+    /// each listed by its thread (see [`sparse_times_dense`]).
+    groups: Vec<RowGroups>,
 }
 
 /// Below this fraction of nonzero entries the sparse products beat the dense GEMM
@@ -73,11 +74,6 @@ impl SparseRows {
             if self.row_entries.len() > limit {
                 return false;
             }
-        }
-        if rows >= GROUPED_FROM_ROWS {
-            let (starts, entries) = (&self.row_starts, &self.row_entries);
-            self.groups
-                .list(rows, cols, |i| &entries[starts[i]..starts[i + 1]]);
         }
         true
     }
@@ -163,24 +159,32 @@ fn nonzero_bits(values: &[f32]) -> u32 {
 pub const GROUPED_FROM_ROWS: usize = 512;
 
 /// `C = A B` for the sparse `n x k` matrix `a` and the dense row-major `k x m`
-/// matrix `b`; `c` is `n x m`, overwritten. Rows of `C` are shared among `threads`
-/// (in whole groups of rows from [`GROUPED_FROM_ROWS`] rows on).
-pub fn sparse_times_dense(a: &SparseRows, b: &[f32], m: usize, c: &mut [f32], threads: usize) {
+/// matrix `b`; `c` is `n x m`, overwritten. Rows of `C` are shared among `threads`;
+/// from [`GROUPED_FROM_ROWS`] rows on, in whole groups, each thread listing its own.
+pub fn sparse_times_dense(a: &mut SparseRows, b: &[f32], m: usize, c: &mut [f32], threads: usize) {
     assert!(b.len() >= a.cols * m && c.len() >= a.rows * m);
+    let rows = Lists {
+        starts: &a.row_starts,
+        entries: &a.row_entries,
+    };
+    let c = &mut c[..a.rows * m];
     if a.rows < GROUPED_FROM_ROWS {
-        let rows = Lists {
-            starts: &a.row_starts,
-            entries: &a.row_entries,
-        };
-        return combine_in_threads(rows, b, m, &mut c[..a.rows * m], threads);
+        return combine_in_threads(rows, b, m, c, threads);
     }
-    let groups = &a.groups;
-    let wide = has_32_wide_registers();
-    split_rows(&mut c[..a.rows * m], m, threads, GROUP, |first, block| {
-        crate::simd::dispatch!(fn(groups: &RowGroups, first: usize, b: &[f32], m: usize, block: &mut [f32], wide: bool) -> () {
-            combine_groups(groups, first, b, m, block, wide)
-        })
-    });
+    let (cols, wide) = (a.cols, has_32_wide_registers());
+    split_rows(
+        c,
+        m,
+        threads,
+        GROUP,
+        &mut a.groups,
+        |first, block, groups| {
+            groups.list(block.len() / m, cols, |i| rows.get(first + i));
+            crate::simd::dispatch!(fn(groups: &RowGroups, b: &[f32], m: usize, block: &mut [f32], wide: bool) -> () {
+                combine_groups(groups, b, m, block, wide)
+            })
+        },
+    );
 }
 
 /// Whether the processor has AVX-512's 32 registers of 16 floats.
@@ -216,7 +220,7 @@ pub fn sparse_transpose_times_dense(
 /// Row `q` of `out` = the combination of `b`'s rows that list `q` names, the rows of
 /// `out` shared among `threads`, compiled for the best vector instructions.
 fn combine_in_threads(lists: Lists<'_>, b: &[f32], m: usize, out: &mut [f32], threads: usize) {
-    split_rows(out, m, threads, 1, |first, block| {
+    split_rows(out, m, threads, 1, &mut Vec::new(), |first, block, ()| {
         let mine = Lists {
             starts: &lists.starts[first..],
             entries: lists.entries,
@@ -313,30 +317,34 @@ fn combine_block<const N: usize>(
     out[c..c + N].copy_from_slice(&acc);
 }
 
-/// Runs `work(first_row, rows)` on `threads` contiguous parts of the row-major
-/// matrix `c` (`m` wide), each but the last a multiple of `align` rows: the calling
+/// Runs `work(first_row, rows, scratch)` on `threads` contiguous parts of the
+/// row-major matrix `c` (`m` wide), each but the last a multiple of `align` rows and
+/// each with its own element of `scratch` (grown to one per part): the calling
 /// thread takes the first part, scoped threads the others.
-fn split_rows(
+fn split_rows<S: Default + Send>(
     c: &mut [f32],
     m: usize,
     threads: usize,
     align: usize,
-    work: impl Fn(usize, &mut [f32]) + Sync,
+    scratch: &mut Vec<S>,
+    work: impl Fn(usize, &mut [f32], &mut S) + Sync,
 ) {
     let rows = c.len().checked_div(m).unwrap_or(0);
     let per = rows.div_ceil(threads.max(1)).next_multiple_of(align).max(1);
     let threads = rows.div_ceil(per).max(1);
-    if threads == 1 {
-        return work(0, c);
+    if scratch.len() < threads {
+        scratch.resize_with(threads, S::default);
     }
+    let mut parts = c.chunks_mut(per * m).zip(scratch.iter_mut()).enumerate();
+    let Some((_, (mine, my_scratch))) = parts.next() else {
+        return;
+    };
     std::thread::scope(|scope| {
-        let mut parts = c.chunks_mut(per * m).enumerate();
-        let (_, mine) = parts.next().expect("at least one part");
-        for (t, part) in parts {
+        for (t, (part, scratch)) in parts {
             let work = &work;
-            scope.spawn(move || work(t * per, part));
+            scope.spawn(move || work(t * per, part, scratch));
         }
-        work(0, mine);
+        work(0, mine, my_scratch);
     });
 }
 
@@ -437,7 +445,7 @@ mod tests {
             let want = product(&a, false, &b, n, k, m);
             for threads in [1, 2, 4, 20] {
                 let mut c = vec![f32::NAN; n * m];
-                sparse_times_dense(&s, &b, m, &mut c, threads);
+                sparse_times_dense(&mut s, &b, m, &mut c, threads);
                 assert_eq!(c, want, "{n} rows, {threads} threads");
             }
         }

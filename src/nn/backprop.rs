@@ -166,7 +166,7 @@ impl Mlp {
                 &before[l - 1][..n * layer.inputs]
             };
             let out = &mut rest[0][..n * layer.outputs];
-            let sparse = (l == 0 && ws.input_is_sparse).then_some(&ws.sparse_input);
+            let sparse = (l == 0 && ws.input_is_sparse).then_some(&mut ws.sparse_input);
             layer_product(input, sparse, n, layer, out);
             let mask: &[f32] = if use_masks { &ws.masks[l] } else { &[] };
             layer
@@ -248,7 +248,7 @@ impl Mlp {
 /// mostly zeros (`sparse`), the dense GEMM otherwise.
 fn layer_product(
     input: &[f32],
-    sparse: Option<&SparseRows>,
+    sparse: Option<&mut SparseRows>,
     n: usize,
     layer: &super::Dense,
     out: &mut [f32],
