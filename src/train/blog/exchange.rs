@@ -5,6 +5,7 @@
 //! samples ahead of its own last write after the other thread has published the
 //! sample in between, which it does only after reading. Each slot is one cache line.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -79,35 +80,46 @@ impl Exchange {
 }
 
 /// Whether two threads here pass a value back and forth within `limit` per round
-/// trip, timed over `rounds` round trips (thread creation not counted). Two threads
-/// in lockstep exchange once per sample, so they can only beat one thread where this
-/// is a fraction of a sample's time; where it is not (a virtual machine whose second
-/// core answers in microseconds), the trainer skips its timing trial, which cost half
-/// an epoch to lose. Gives up as soon as the rounds cannot finish within the limit.
+/// trip, timed over `rounds` round trips from the partner thread's creation. Two
+/// threads in lockstep exchange once per sample, so they can only beat one thread
+/// where this is a fraction of a sample's time; where it is not (a virtual machine
+/// whose second core answers in microseconds), the trainer skips its timing trial,
+/// which cost half an epoch to lose. Gives up as soon as the rounds cannot finish
+/// within the limit, and does not wait for the partner to notice: on a machine slow
+/// to wake its second core, joining it cost more than the probe itself.
 pub fn fast_round_trips(rounds: usize, limit: Duration) -> bool {
-    let ball = AtomicUsize::new(0);
-    let quit = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
+    let shared = Arc::new((AtomicUsize::new(0), AtomicBool::new(false)));
+    let partner = Arc::clone(&shared);
+    let spawned = std::thread::Builder::new()
+        .name("probe".into())
+        .stack_size(PROBE_STACK)
+        .spawn(move || {
+            let (ball, quit) = &*partner;
             // Odd numbers come in; each goes back as the next even one.
             for round in 0..rounds {
-                if !wait_for(&ball, 2 * round + 1, || quit.load(Ordering::Relaxed)) {
+                if !wait_for(ball, 2 * round + 1, || quit.load(Ordering::Relaxed)) {
                     return;
                 }
                 ball.store(2 * round + 2, Ordering::Release);
             }
         });
-        let deadline = Instant::now() + limit * rounds as u32;
-        for round in 0..rounds {
-            ball.store(2 * round + 1, Ordering::Release);
-            if !wait_for(&ball, 2 * round + 2, || Instant::now() > deadline) {
-                quit.store(true, Ordering::Relaxed);
-                return false;
-            }
+    if spawned.is_err() {
+        return false;
+    }
+    let (ball, quit) = &*shared;
+    let deadline = Instant::now() + limit * rounds as u32;
+    for round in 0..rounds {
+        ball.store(2 * round + 1, Ordering::Release);
+        if !wait_for(ball, 2 * round + 2, || Instant::now() > deadline) {
+            quit.store(true, Ordering::Relaxed);
+            return false;
         }
-        true
-    })
+    }
+    true
 }
+
+/// The probe's partner thread needs next to no stack.
+const PROBE_STACK: usize = 64 * 1024;
 
 /// Spins until `ball` holds `value` (true) or `give_up` says so (false).
 fn wait_for(ball: &AtomicUsize, value: usize, give_up: impl Fn() -> bool) -> bool {
