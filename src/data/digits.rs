@@ -27,11 +27,11 @@ pub const SIDE: usize = 8;
 /// The embedded set: 1797 images of 8x8 values 0..16, labels 0..9.
 pub fn load() -> Result<Dataset> {
     let rows = DECODED.chunks_exact(SIDE * SIDE + 1);
-    let pixels = rows
-        .clone()
-        .flat_map(|row| &row[..SIDE * SIDE])
-        .map(|&v| f32::from(v))
-        .collect();
+    // Sized once: collecting a flattened iterator grew the vector step by step.
+    let mut pixels = Vec::with_capacity(rows.len() * SIDE * SIDE);
+    for row in rows.clone() {
+        pixels.extend(row[..SIDE * SIDE].iter().map(|&v| f32::from(v)));
+    }
     let labels = rows.map(|row| row[SIDE * SIDE]).collect();
     Dataset::new("digits", pixels, labels, (SIDE, SIDE), 16.0, 10)
 }
