@@ -10,6 +10,8 @@
 //! the row-by-row product: each output is still a chain of fused multiply-adds over
 //! its row's nonzero entries in ascending column order.
 
+use super::sparse::{MASK_LANES, nonzero_masks};
+
 /// Rows listed together.
 pub const GROUP: usize = 4;
 
@@ -18,41 +20,41 @@ pub const GROUP: usize = 4;
 /// it (zero for the rows where it is zero, and for rows past the last).
 #[derive(Clone, Debug, Default)]
 pub struct RowGroups {
-    rows: usize,
     /// Group `q`'s entries are `entries[starts[q] .. starts[q + 1]]`.
     starts: Vec<usize>,
     entries: Vec<(u32, [f32; GROUP])>,
-    /// Scratch while listing: each column's values in the current group, and one bit
-    /// per column that is nonzero in it.
-    values: Vec<[f32; GROUP]>,
-    bits: Vec<u64>,
+    /// Scratch: the current group's masks of nonzero columns, 16 columns a word.
+    union: Vec<u32>,
 }
 
 impl RowGroups {
-    /// Lists the groups of `rows` rows of `cols` columns, where `row(i)` gives row
-    /// `i`'s nonzero entries `(column, value)` in ascending column order.
-    pub fn list<'a>(&mut self, rows: usize, cols: usize, row: impl Fn(usize) -> &'a [(u32, f32)]) {
-        self.rows = rows;
+    /// Lists the groups of the row-major matrix `a` with rows of `cols` values.
+    /// Columns go 16 at a time: the group's rows' masks of nonzero values, OR-ed,
+    /// name the columns to list.
+    #[inline(always)]
+    pub fn list(&mut self, a: &[f32], cols: usize) {
         self.starts.clear();
         self.entries.clear();
         self.starts.push(0);
-        self.values.clear();
-        self.values.resize(cols, [0.0; GROUP]);
-        self.bits.clear();
-        self.bits.resize(cols.div_ceil(64), 0);
-        for first in (0..rows).step_by(GROUP) {
-            for g in 0..GROUP.min(rows - first) {
-                for &(p, v) in row(first + g) {
-                    self.values[p as usize][g] = v;
-                    self.bits[p as usize / 64] |= 1 << (p % 64);
+        for group in a.chunks(GROUP * cols.max(1)) {
+            let mut rows: [&[f32]; GROUP] = [&[]; GROUP];
+            for (r, row) in rows.iter_mut().zip(group.chunks_exact(cols)) {
+                *r = row;
+            }
+            self.union.clear();
+            self.union.resize(cols.div_ceil(MASK_LANES), 0);
+            for row in rows {
+                for (u, (_, bits)) in self.union.iter_mut().zip(nonzero_masks(row)) {
+                    *u |= bits;
                 }
             }
-            for (w, word) in self.bits.iter_mut().enumerate() {
-                while *word != 0 {
-                    let p = w * 64 + word.trailing_zeros() as usize;
-                    self.entries.push((p as u32, self.values[p]));
-                    self.values[p] = [0.0; GROUP];
-                    *word &= *word - 1;
+            for (c, &bits) in self.union.iter().enumerate() {
+                let mut bits = bits;
+                while bits != 0 {
+                    let p = c * MASK_LANES + bits.trailing_zeros() as usize;
+                    let values = rows.map(|row| row.get(p).copied().unwrap_or(0.0));
+                    self.entries.push((p as u32, values));
+                    bits &= bits - 1;
                 }
             }
             self.starts.push(self.entries.len());
@@ -131,15 +133,20 @@ mod tests {
 
     #[test]
     fn groups_list_the_union_of_their_rows_columns_with_zeros_elsewhere() {
-        let rows: [&[(u32, f32)]; 5] = [
-            &[(1, 1.0), (3, 2.0)],
-            &[(0, 3.0)],
-            &[],
-            &[(3, 4.0), (70, 5.0)],
-            &[(2, 6.0)],
-        ];
+        // Five rows of 71 values: a group of four, then one of a single row.
+        let mut a = vec![0.0; 5 * 71];
+        for (i, p, v) in [
+            (0, 1, 1.0),
+            (0, 3, 2.0),
+            (1, 0, 3.0),
+            (3, 3, 4.0),
+            (3, 70, 5.0),
+            (4, 2, 6.0),
+        ] {
+            a[i * 71 + p] = v;
+        }
         let mut g = RowGroups::default();
-        g.list(5, 71, |i| rows[i]);
+        g.list(&a, 71);
         assert_eq!(
             g.group(0),
             [
@@ -150,9 +157,9 @@ mod tests {
             ]
         );
         assert_eq!(g.group(1), [(2, [6.0, 0.0, 0.0, 0.0])]);
-        // Listing again starts afresh (the scratch is left clean).
-        g.list(1, 71, |_| &[(5, 7.0)]);
-        assert_eq!(g.group(0), [(5, [7.0, 0.0, 0.0, 0.0])]);
+        // Listing again starts afresh.
+        g.list(&a[4 * 71..], 71);
+        assert_eq!(g.group(0), [(2, [6.0, 0.0, 0.0, 0.0])]);
     }
 
     #[test]
@@ -182,14 +189,14 @@ mod tests {
             }
         }
         let mut g = RowGroups::default();
-        g.list(n, k, |i| &lists[i]);
+        g.list(&a, k);
         for wide in [false, true] {
             let mut out = vec![f32::NAN; n * m];
             combine_groups(&g, &b, m, &mut out, wide);
             assert_eq!(out, want, "wide {wide}");
         }
         // Rows 4.. alone, as a thread given them lists and sums them.
-        g.list(2, k, |i| &lists[4 + i]);
+        g.list(&a[4 * k..], k);
         for wide in [false, true] {
             let mut tail = vec![f32::NAN; 2 * m];
             combine_groups(&g, &b, m, &mut tail, wide);

@@ -28,8 +28,14 @@ pub struct SparseRows {
     col_entries: Vec<(u32, f32)>,
     /// Scratch for [`SparseRows::list_columns`]: each column's next free slot.
     next_slot: Vec<usize>,
-    /// The rows again, in groups for the forward product: one list per thread,
-    /// each listed by its thread (see [`sparse_times_dense`]).
+    /// Whether the by-row lists are filled. From [`GROUPED_FROM_ROWS`] rows on the
+    /// forward product does not need them (see [`sparse_times_dense`]), so
+    /// [`SparseRows::gather_if_sparse`] only estimates the nonzero entries.
+    rows_listed: bool,
+    /// The nonzero entries: counted, or estimated from the first rows.
+    nonzero: usize,
+    /// The rows in groups for the forward product: one list per thread, each
+    /// listed by its thread straight from the dense matrix.
     groups: Vec<RowGroups>,
 }
 
@@ -39,15 +45,19 @@ pub struct SparseRows {
 pub const SPARSE_BELOW: f64 = 0.4;
 
 impl SparseRows {
-    /// Lists the nonzero entries of `a`, a row-major `rows x cols` matrix, by row;
-    /// [`SparseRows::list_columns`] adds the by-column lists a gradient needs.
+    /// Lists the nonzero entries of `a`, a row-major `rows x cols` matrix, by row
+    /// (whatever its size); [`SparseRows::list_columns`] adds the by-column lists a
+    /// gradient needs.
     pub fn gather(&mut self, a: &[f32], rows: usize, cols: usize) {
         self.gather_up_to(a, rows, cols, rows * cols);
     }
 
-    /// [`SparseRows::gather`] if less than `max_density` of `a`'s entries are
-    /// nonzero; returns whether they are. A dense matrix is given up as soon as the
-    /// rows read so far hold too many entries, so the check costs no extra pass.
+    /// Whether less than `max_density` of `a`'s entries are nonzero; if so, `a` is
+    /// ready for the sparse products. A batch of fewer than [`GROUPED_FROM_ROWS`]
+    /// rows is listed by row, and given up as soon as the rows read so far hold too
+    /// many entries; a larger one is judged on its first rows (its forward product
+    /// lists its own groups of rows, on every thread, and its rows are listed when
+    /// a gradient asks for its columns).
     pub fn gather_if_sparse(
         &mut self,
         a: &[f32],
@@ -55,8 +65,25 @@ impl SparseRows {
         cols: usize,
         max_density: f64,
     ) -> bool {
-        let limit = (max_density * (rows * cols) as f64).ceil() as usize;
-        self.gather_up_to(a, rows, cols, limit) && self.density() < max_density
+        if rows < GROUPED_FROM_ROWS {
+            let limit = (max_density * (rows * cols) as f64).ceil() as usize;
+            return self.gather_up_to(a, rows, cols, limit) && self.density() < max_density;
+        }
+        assert_eq!(a.len(), rows * cols, "matrix is not rows x cols");
+        (self.rows, self.cols) = (rows, cols);
+        self.forget_lists();
+        // Judged on the first rows: reading the whole batch once more, on one
+        // thread, took a tenth of an inference pass (the batch streams from memory).
+        let sample = &a[..DENSITY_SAMPLE_ROWS * cols];
+        self.nonzero = count_nonzero(sample) * rows / DENSITY_SAMPLE_ROWS;
+        self.density() < max_density
+    }
+
+    fn forget_lists(&mut self) {
+        self.row_starts.clear();
+        self.row_entries.clear();
+        self.col_starts.clear();
+        self.rows_listed = false;
     }
 
     /// Lists `a`'s nonzero entries by row while there are at most `limit`; returns
@@ -64,29 +91,24 @@ impl SparseRows {
     fn gather_up_to(&mut self, a: &[f32], rows: usize, cols: usize, limit: usize) -> bool {
         assert_eq!(a.len(), rows * cols, "matrix is not rows x cols");
         (self.rows, self.cols) = (rows, cols);
-        self.row_starts.clear();
-        self.row_entries.clear();
-        self.col_starts.clear();
+        self.forget_lists();
         self.row_starts.push(0);
-        let (starts, entries) = (&mut self.row_starts, &mut self.row_entries);
-        crate::simd::dispatch!(fn(a: &[f32], rows: usize, cols: usize, limit: usize, starts: &mut Vec<usize>, entries: &mut Vec<(u32, f32)>) -> bool {
-            for row in a.chunks_exact(cols.max(1)).take(rows) {
-                list_nonzero(row, entries);
-                starts.push(entries.len());
-                if entries.len() > limit {
-                    return false;
-                }
-            }
-            true
-        })
+        let all = list_rows(a, cols, limit, &mut self.row_starts, &mut self.row_entries);
+        self.nonzero = self.row_entries.len();
+        self.rows_listed = all;
+        all
     }
 
     /// Fills the by-column lists from the by-row ones (a counting sort, so each
-    /// column's rows stay in ascending order), unless already done. Inference needs
-    /// only the rows; training's weight gradient needs the columns too.
-    pub fn list_columns(&mut self) {
+    /// column's rows stay in ascending order), unless already done; `a` is the
+    /// matrix gathered, for the rows of a batch that was only counted. Inference
+    /// needs no columns; training's weight gradient does.
+    pub fn list_columns(&mut self, a: &[f32]) {
         if self.col_starts.len() == self.cols + 1 {
             return;
+        }
+        if !self.rows_listed {
+            self.gather(a, self.rows, self.cols);
         }
         self.col_starts.clear();
         self.col_starts.resize(self.cols + 1, 0);
@@ -114,7 +136,7 @@ impl SparseRows {
         if all == 0 {
             1.0
         } else {
-            self.row_entries.len() as f64 / all as f64
+            self.nonzero as f64 / all as f64
         }
     }
 
@@ -135,24 +157,81 @@ impl SparseRows {
 /// branch at every edge of a digit's strokes: 2.5 cycles a pixel.)
 #[inline(always)]
 fn list_nonzero(row: &[f32], entries: &mut Vec<(u32, f32)>) {
-    const CHUNK: usize = 16;
-    for (c, chunk) in row.chunks(CHUNK).enumerate() {
-        let mut bits = nonzero_bits(chunk);
+    for (c, bits) in nonzero_masks(row) {
+        let mut bits = bits;
         while bits != 0 {
-            let i = bits.trailing_zeros() as usize;
-            entries.push(((c * CHUNK + i) as u32, chunk[i]));
+            let i = c + bits.trailing_zeros() as usize;
+            entries.push((i as u32, row[i]));
             bits &= bits - 1;
         }
     }
 }
 
-/// Bit `i` set where `values[i]` (at most 16 of them) is not zero.
+/// Appends the rows of `a` (`cols` wide) to the by-row lists while they hold at
+/// most `limit` entries; returns whether all fit. Compiled for AVX2 and AVX-512 too.
+fn list_rows(
+    a: &[f32],
+    cols: usize,
+    limit: usize,
+    starts: &mut Vec<usize>,
+    entries: &mut Vec<(u32, f32)>,
+) -> bool {
+    crate::simd::dispatch!(fn(a: &[f32], cols: usize, limit: usize, starts: &mut Vec<usize>, entries: &mut Vec<(u32, f32)>) -> bool {
+        for row in a.chunks_exact(cols.max(1)) {
+            list_nonzero(row, entries);
+            starts.push(entries.len());
+            if entries.len() > limit {
+                return false;
+            }
+        }
+        true
+    })
+}
+
+/// The number of nonzero entries of `a` (compiled for AVX2 and AVX-512 as well).
+fn count_nonzero(a: &[f32]) -> usize {
+    crate::simd::dispatch!(fn(a: &[f32]) -> usize {
+        nonzero_masks(a).map(|(_, bits)| bits.count_ones() as usize).sum()
+    })
+}
+
+/// Lanes per nonzero mask.
+pub(super) const MASK_LANES: usize = 16;
+
+/// For each chunk of 16 values of `values` (the last may be shorter): its first
+/// index, and a mask with bit `i` set where its value `i` is not zero. Whole chunks
+/// compare as one fixed-size array, which compiles to a vector compare and a move
+/// of its mask.
 #[inline(always)]
-fn nonzero_bits(values: &[f32]) -> u32 {
-    values
-        .iter()
-        .enumerate()
-        .fold(0, |bits, (i, &v)| bits | (u32::from(v != 0.0) << i))
+pub(super) fn nonzero_masks(values: &[f32]) -> impl Iterator<Item = (usize, u32)> + '_ {
+    let chunks = values.chunks_exact(MASK_LANES);
+    let tail_start = values.len() - chunks.remainder().len();
+    let whole = chunks.enumerate().map(|(c, chunk)| {
+        let chunk: &[f32; MASK_LANES] = chunk.try_into().expect("a whole chunk");
+        (c * MASK_LANES, mask_of(chunk))
+    });
+    let tail = chunks_tail(values, tail_start);
+    whole.chain(tail)
+}
+
+#[inline(always)]
+fn mask_of(chunk: &[f32; MASK_LANES]) -> u32 {
+    let mut bits = 0u32;
+    for (i, &v) in chunk.iter().enumerate() {
+        bits |= u32::from(v != 0.0) << i;
+    }
+    bits
+}
+
+/// The last, partial chunk of [`nonzero_masks`], if any.
+#[inline(always)]
+fn chunks_tail(values: &[f32], start: usize) -> Option<(usize, u32)> {
+    let tail = &values[start..];
+    (!tail.is_empty()).then(|| {
+        let mut padded = [0.0f32; MASK_LANES];
+        padded[..tail.len()].copy_from_slice(tail);
+        (start, mask_of(&padded))
+    })
 }
 
 /// From this many rows on, the forward product goes by groups of rows (see
@@ -162,20 +241,34 @@ fn nonzero_bits(values: &[f32]) -> u32 {
 /// memory dominates and the extra zero multiply-adds made the epoch 5% slower.
 pub const GROUPED_FROM_ROWS: usize = 512;
 
-/// `C = A B` for the sparse `n x k` matrix `a` and the dense row-major `k x m`
-/// matrix `b`; `c` is `n x m`, overwritten. Rows of `C` are shared among `threads`;
-/// from [`GROUPED_FROM_ROWS`] rows on, in whole groups, each thread listing its own.
-pub fn sparse_times_dense(a: &mut SparseRows, b: &[f32], m: usize, c: &mut [f32], threads: usize) {
+/// Rows whose density stands for a batch of at least [`GROUPED_FROM_ROWS`] rows
+/// (until a gradient lists them all).
+const DENSITY_SAMPLE_ROWS: usize = 64;
+
+/// `C = A B` for the sparse `n x k` matrix `a` (as gathered from `dense`) and the
+/// dense row-major `k x m` matrix `b`; `c` is `n x m`, overwritten. Rows of `C` are
+/// shared among `threads`; from [`GROUPED_FROM_ROWS`] rows on, in whole groups,
+/// each thread listing its own from `dense`.
+pub fn sparse_times_dense(
+    a: &mut SparseRows,
+    dense: &[f32],
+    b: &[f32],
+    m: usize,
+    c: &mut [f32],
+    threads: usize,
+) {
     assert!(b.len() >= a.cols * m && c.len() >= a.rows * m);
-    let rows = Lists {
-        starts: &a.row_starts,
-        entries: &a.row_entries,
-    };
+    assert_eq!(dense.len(), a.rows * a.cols, "not the matrix gathered");
     let c = &mut c[..a.rows * m];
     if a.rows < GROUPED_FROM_ROWS {
+        assert!(a.rows_listed, "gather first");
+        let rows = Lists {
+            starts: &a.row_starts,
+            entries: &a.row_entries,
+        };
         return combine_in_threads(rows, b, m, c, threads);
     }
-    let (cols, wide) = (a.cols, has_32_wide_registers());
+    let (k, wide) = (a.cols, has_32_wide_registers());
     split_rows(
         c,
         m,
@@ -183,8 +276,9 @@ pub fn sparse_times_dense(a: &mut SparseRows, b: &[f32], m: usize, c: &mut [f32]
         GROUP,
         &mut a.groups,
         |first, block, groups| {
-            groups.list(block.len() / m, cols, |i| rows.get(first + i));
-            crate::simd::dispatch!(fn(groups: &RowGroups, b: &[f32], m: usize, block: &mut [f32], wide: bool) -> () {
+            let mine = &dense[first * k..][..block.len() / m * k];
+            crate::simd::dispatch!(fn(groups: &mut RowGroups, mine: &[f32], k: usize, b: &[f32], m: usize, block: &mut [f32], wide: bool) -> () {
+                groups.list(mine, k);
                 combine_groups(groups, b, m, block, wide)
             })
         },
@@ -395,7 +489,7 @@ mod tests {
         let a = [0.0, 2.0, 0.0, 3.0, 0.0, 4.0];
         let mut s = SparseRows::default();
         s.gather(&a, 2, 3);
-        s.list_columns();
+        s.list_columns(&a);
         assert_eq!(
             (s.row(0), s.row(1)),
             (&[(1, 2.0)][..], &[(0, 3.0), (2, 4.0)][..])
@@ -445,14 +539,34 @@ mod tests {
             let (k, m) = (13, 75);
             let (a, b) = (mostly_zero(n, k), dense(k, m, 0.11));
             let mut s = SparseRows::default();
-            s.gather(&a, n, k);
+            assert!(s.gather_if_sparse(&a, n, k, 0.5));
             let want = product(&a, false, &b, n, k, m);
             for threads in [1, 2, 4, 20] {
                 let mut c = vec![f32::NAN; n * m];
-                sparse_times_dense(&mut s, &b, m, &mut c, threads);
+                sparse_times_dense(&mut s, &a, &b, m, &mut c, threads);
                 assert_eq!(c, want, "{n} rows, {threads} threads");
             }
         }
+    }
+
+    #[test]
+    fn a_large_batch_is_counted_then_listed_by_row_when_its_columns_are_asked_for() {
+        let (n, k) = (GROUPED_FROM_ROWS + 1, 13);
+        let a = mostly_zero(n, k); // 2 in 5 nonzero
+        let mut s = SparseRows::default();
+        assert!(!s.gather_if_sparse(&a, n, k, 0.3));
+        assert!(s.gather_if_sparse(&a, n, k, 0.5));
+        assert!(!s.rows_listed && s.row_entries.is_empty());
+        let mut all = SparseRows::default();
+        all.gather(&a, n, k);
+        assert!((s.density() - all.density()).abs() < 0.02);
+        s.list_columns(&a);
+        assert_eq!(s.density(), all.density());
+        all.list_columns(&a);
+        assert_eq!(
+            (&s.row_entries, &s.col_entries),
+            (&all.row_entries, &all.col_entries)
+        );
     }
 
     #[test]
@@ -461,7 +575,7 @@ mod tests {
         let (a, d) = (mostly_zero(n, k), dense(n, m, 0.23));
         let mut s = SparseRows::default();
         s.gather(&a, n, k);
-        s.list_columns();
+        s.list_columns(&a);
         // A^T is k x n; its transpose-view of `a` is read with ta = true.
         let want = product(&a, true, &d, k, n, m);
         for threads in [1, 2, 3] {
@@ -476,7 +590,7 @@ mod tests {
         let a = [0.0, 1.0, 0.0, 2.0];
         let mut s = SparseRows::default();
         s.gather(&a, 2, 2);
-        s.list_columns();
+        s.list_columns(&a);
         let mut g = vec![9.0; 2 * 3];
         sparse_transpose_times_dense(&s, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3, &mut g, 2);
         assert_eq!(g, [0.0, 0.0, 0.0, 9.0, 12.0, 15.0]);

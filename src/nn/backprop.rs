@@ -212,7 +212,7 @@ impl Mlp {
             };
             // Eq. B2: dL/dW = X^T delta, dL/db = column sums of delta.
             let sparse = if l == 0 && ws.input_is_sparse {
-                ws.sparse_input.list_columns();
+                ws.sparse_input.list_columns(input);
                 Some(&ws.sparse_input)
             } else {
                 None
@@ -255,7 +255,7 @@ fn layer_product(
 ) {
     let (k, m) = (layer.inputs, layer.outputs);
     match sparse {
-        Some(rows) => sparse_times_dense(rows, &layer.weight, m, out, threads()),
+        Some(rows) => sparse_times_dense(rows, input, &layer.weight, m, out, threads()),
         None => gemm(n, k, m, input, Op::N, &layer.weight, Op::N, 0.0, out),
     }
 }
