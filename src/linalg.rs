@@ -7,7 +7,9 @@
 mod row_groups;
 mod sparse;
 
-pub use sparse::{SPARSE_BELOW, SparseRows, sparse_times_dense, sparse_transpose_times_dense};
+pub use sparse::{
+    GROUPED_FROM_ROWS, SPARSE_BELOW, SparseRows, sparse_times_dense, sparse_transpose_times_dense,
+};
 
 /// Every core this process may run on: the default number of threads.
 pub fn default_threads() -> usize {

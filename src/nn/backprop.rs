@@ -354,4 +354,52 @@ mod tests {
             assert_eq!(fast, general);
         }
     }
+
+    #[test]
+    fn a_large_sparse_batch_gives_the_gradients_of_its_two_halves() {
+        // 600 rows take the grouped forward product and list their rows only for
+        // the gradient; 300 rows take the row-by-row path. The mean loss's gradient
+        // over 600 rows is the mean of the two halves' gradients.
+        use rand::SeedableRng;
+        let spec = crate::nn::NetSpec {
+            sizes: vec![40, 12, 3],
+            activation: Activation::Tanh,
+            bias: true,
+            init: crate::nn::Init::Scaled,
+        };
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(3);
+        let net = Mlp::new(&spec, &mut rng).expect("a small net");
+        let rows = 2 * 300;
+        assert!(rows >= crate::linalg::GROUPED_FROM_ROWS && 300 < crate::linalg::GROUPED_FROM_ROWS);
+        let x: Vec<f32> = (0..rows * 40)
+            .map(|q| {
+                if (q * 7919) % 10 < 2 {
+                    (q % 13) as f32 / 13.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let labels: Vec<u8> = (0..rows).map(|i| (i % 3) as u8).collect();
+        let gradients = |x: &[f32], labels: &[u8]| {
+            let mut ws = Workspace::new(&net, labels.len());
+            let mut grads = Gradients::zeros_like(&net);
+            net.forward_train(x, labels.len(), &mut ws, Dropout::NONE, &mut rng.clone());
+            assert!(ws.input_is_sparse);
+            net.backward(x, labels, &mut ws, &mut grads);
+            grads
+        };
+        let whole = gradients(&x, &labels);
+        let first = gradients(&x[..300 * 40], &labels[..300]);
+        let second = gradients(&x[300 * 40..], &labels[300..]);
+        for l in 0..2 {
+            for (i, &w) in whole.weight[l].iter().enumerate() {
+                let halves = (first.weight[l][i] + second.weight[l][i]) / 2.0;
+                assert!(
+                    (w - halves).abs() < 1e-6,
+                    "layer {l}, weight {i}: {w} vs {halves}"
+                );
+            }
+        }
+    }
 }
