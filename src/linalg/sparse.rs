@@ -5,7 +5,8 @@
 //! input dropout zeroes more. A dense GEMM multiplies every one of them; these
 //! kernels list each row's nonzero entries once per batch and touch only the weight
 //! rows they select, which is about a fifth of the work for the forward product
-//! `X W` and for the weight gradient `X^T D`.
+//! `X W` and for the weight gradient `X^T D`. Batches of [`GROUPED_FROM_ROWS`] rows
+//! or more go four rows at a time in the forward product ([`super::row_groups`]).
 //!
 //! Every output element is a chain of fused multiply-adds over the nonzero entries
 //! in ascending index order, so the bits do not depend on how the work is split
