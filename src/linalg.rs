@@ -114,10 +114,8 @@ fn vector_times_matrix(
             // B is k x n and nothing to add to: c = sum of a_p * (row p of B) over the
             // nonzero a_p, in blocks of columns summed in registers.
             Op::N if beta == 0.0 => {
-                let entries: Vec<(u32, f32)> = (0u32..)
-                    .zip(a.iter().copied())
-                    .filter(|&(_, v)| v != 0.0)
-                    .collect();
+                let mut entries = Vec::new();
+                sparse::list_nonzero(a, &mut entries);
                 sparse::combine_rows(&entries, b, n, c);
             }
             // B is k x n: c += a_p * (row p of B), row after row.

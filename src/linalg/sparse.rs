@@ -70,9 +70,7 @@ impl SparseRows {
             let limit = (max_density * (rows * cols) as f64).ceil() as usize;
             return self.gather_up_to(a, rows, cols, limit) && self.density() < max_density;
         }
-        assert_eq!(a.len(), rows * cols, "matrix is not rows x cols");
-        (self.rows, self.cols) = (rows, cols);
-        self.forget_lists();
+        self.start(a, rows, cols);
         // Judged on the first rows: reading the whole batch once more, on one
         // thread, took a tenth of an inference pass (the batch streams from memory).
         let sample = &a[..DENSITY_SAMPLE_ROWS * cols];
@@ -80,7 +78,10 @@ impl SparseRows {
         self.density() < max_density
     }
 
-    fn forget_lists(&mut self) {
+    /// Takes `a` (`rows x cols`) as the new matrix, with nothing listed yet.
+    fn start(&mut self, a: &[f32], rows: usize, cols: usize) {
+        assert_eq!(a.len(), rows * cols, "matrix is not rows x cols");
+        (self.rows, self.cols) = (rows, cols);
         self.row_starts.clear();
         self.row_entries.clear();
         self.col_starts.clear();
@@ -90,9 +91,7 @@ impl SparseRows {
     /// Lists `a`'s nonzero entries by row while there are at most `limit`; returns
     /// whether all were listed.
     fn gather_up_to(&mut self, a: &[f32], rows: usize, cols: usize, limit: usize) -> bool {
-        assert_eq!(a.len(), rows * cols, "matrix is not rows x cols");
-        (self.rows, self.cols) = (rows, cols);
-        self.forget_lists();
+        self.start(a, rows, cols);
         self.row_starts.push(0);
         let all = list_rows(a, cols, limit, &mut self.row_starts, &mut self.row_entries);
         self.nonzero = self.row_entries.len();
@@ -157,7 +156,7 @@ impl SparseRows {
 /// mask; only the set bits are visited. (Testing value by value mispredicted a
 /// branch at every edge of a digit's strokes: 2.5 cycles a pixel.)
 #[inline(always)]
-fn list_nonzero(row: &[f32], entries: &mut Vec<(u32, f32)>) {
+pub(super) fn list_nonzero(row: &[f32], entries: &mut Vec<(u32, f32)>) {
     for (c, bits) in nonzero_masks(row) {
         let mut bits = bits;
         while bits != 0 {
