@@ -66,17 +66,16 @@ impl AtomicFile {
     }
 }
 
-/// Flushes the folder entry too, so the rename itself survives a crash (best effort).
-/// A test-only hook (debug builds only): with `DIGITNET_TEST_ABORT_BEFORE_RENAME`
-/// set, the process dies between writing the temporary file and renaming it, as a
+/// A test hook, in every build so that the release-profile tests reach it: with
+/// `DIGITNET_TEST_ABORT_BEFORE_RENAME` set, the process dies between writing the temporary file and renaming it, as a
 /// crash or `kill -9` would, so a test can check that the old file survives.
 fn abort_here_for_tests() {
-    #[cfg(debug_assertions)]
     if std::env::var_os("DIGITNET_TEST_ABORT_BEFORE_RENAME").is_some() {
         std::process::abort();
     }
 }
 
+/// Flushes the folder entry too, so the rename itself survives a crash (best effort).
 fn sync_folder(path: &Path) {
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
