@@ -15,13 +15,17 @@ pub struct RunSummary {
     pub dataset: String,
     pub recipe: Recipe,
     pub seed: u64,
+    /// The trained net's hidden layer sizes and activation.
     pub hidden: Vec<usize>,
     pub activation: String,
     pub dropout: f32,
     pub input_dropout: f32,
     /// The random distortions of training batches, if any.
     pub augment: Option<Augment>,
+    /// Rows given to the trainer, the validation rows held out of them to choose
+    /// the epoch (trained on: the difference), and the test rows.
     pub train_size: usize,
+    pub validation_size: usize,
     pub test_size: usize,
     pub epochs_run: usize,
     pub converged: bool,
@@ -31,7 +35,7 @@ pub struct RunSummary {
     /// The 0-based epoch whose weights were kept.
     pub kept_epoch: usize,
     pub stop: Stop,
-    /// The last epoch's training loss (blog: the post's epoch error).
+    /// The kept epoch's training loss (blog: the post's epoch error).
     pub train_error: f64,
     /// Mean summed squared error on the test set.
     pub test_error: f64,
@@ -128,16 +132,23 @@ fn finish(
         Stop::Converged { epoch } => Some(epoch),
         _ => None,
     };
+    let sizes = trained.net.sizes();
+    let validation_size = match config.recipe {
+        Recipe::Blog => 0,
+        Recipe::Standard => train::validation_len(train_size, config.validation_fraction),
+    };
+    let kept = trained.history.get(trained.kept_epoch);
     let summary = RunSummary {
         dataset: data.name.clone(),
         recipe: config.recipe,
         seed: config.seed,
-        hidden: config.hidden.clone(),
-        activation: config.activation.to_string(),
+        hidden: sizes[1..sizes.len() - 1].to_vec(),
+        activation: trained.net.layers[0].activation.to_string(),
         dropout: config.dropout,
         input_dropout: config.input_dropout,
         augment: config.augment,
         train_size,
+        validation_size,
         test_size: test.len(),
         epochs_run: trained.epochs_run(),
         converged: converged_epoch.is_some(),
@@ -146,7 +157,7 @@ fn finish(
         interrupted: matches!(trained.stop, Stop::Interrupted { .. }),
         kept_epoch: trained.kept_epoch,
         stop: trained.stop,
-        train_error: trained.history.last().map_or(f64::NAN, |h| h.train_loss),
+        train_error: kept.map_or(f64::NAN, |h| h.train_loss),
         test_error: evaluation.squared_error,
         test_accuracy: evaluation.accuracy,
         strict_accuracy: evaluation.strict_accuracy,

@@ -31,23 +31,48 @@ pub fn render_colored(s: &RunSummary, color: bool) -> String {
         s.dropout,
         s.seed
     );
+    let validated = match s.validation_size {
+        0 => String::new(),
+        n => format!(", validated on {n}"),
+    };
     let _ = writeln!(
         out,
-        "trained on {} images, tested on {}: {} epochs in {:.3} s\n",
-        s.train_size, s.test_size, s.epochs_run, s.train_seconds
+        "trained on {} images{validated}, tested on {}: {} in {:.3} s\n",
+        s.train_size - s.validation_size,
+        s.test_size,
+        epochs(s.epochs_run),
+        s.train_seconds
     );
     let _ = writeln!(out, "{}", stop_line(s));
-    let error_name = match s.recipe {
-        Recipe::Blog => "average error",
-        Recipe::Standard => "average training loss (cross-entropy)",
+    let _ = match s.recipe {
+        Recipe::Blog => writeln!(out, "average error: {:.6}", s.train_error),
+        Recipe::Standard => writeln!(
+            out,
+            "average training loss (cross-entropy, epoch {}): {:.6}",
+            s.kept_epoch + 1,
+            s.train_error
+        ),
     };
-    let _ = writeln!(out, "{error_name}: {:.6}", s.train_error);
     let _ = writeln!(out, "average test set error: {:.6}", s.test_error);
     let _ = writeln!(out, "percent correct: {:.2}", 100.0 * s.strict_accuracy);
     let _ = writeln!(out, "argmax accuracy: {:.2}%", 100.0 * s.test_accuracy);
+    let _ = writeln!(
+        out,
+        "  (percent correct is the post's strict rule: every output rounded to 0 or 1 must \
+         match the one-hot label; argmax takes the most probable digit)"
+    );
     let _ = writeln!(out, "test log loss: {:.4}", s.test_log_loss);
-    let _ = writeln!(out, "\n{}", confusion_table(&s.confusion, color));
+    let table = match s.recipe {
+        Recipe::Blog => confusion_table(&s.confusion, color),
+        Recipe::Standard => table(&s.confusion, color, NoDigit::Column),
+    };
+    let _ = writeln!(out, "\n{table}");
     out
+}
+
+/// `1 epoch`, `2 epochs`.
+fn epochs(n: usize) -> String {
+    format!("{n} epoch{}", if n == 1 { "" } else { "s" })
 }
 
 /// The post's first line, and what the recipes add to it. Epochs count from 1 here,
@@ -58,11 +83,11 @@ fn stop_line(s: &RunSummary) -> String {
         Stop::Converged { epoch } => format!("converged at iteration: {epoch}"),
         Stop::EpochLimit if s.recipe == Recipe::Blog => "failed to converge".into(),
         Stop::EpochLimit if validated => format!(
-            "ran all {} epochs; kept epoch {} (best validation loss)",
-            s.epochs_run,
+            "ran {}; kept epoch {} (best validation loss)",
+            epochs(s.epochs_run),
             s.kept_epoch + 1
         ),
-        Stop::EpochLimit => format!("ran all {} epochs", s.epochs_run),
+        Stop::EpochLimit => format!("ran {}", epochs(s.epochs_run)),
         Stop::EarlyStopped { epoch } => format!(
             "stopped early after epoch {}: kept epoch {} (best validation loss)",
             epoch + 1,
@@ -89,10 +114,24 @@ const CORRECT: &str = "\x1b[1;32m";
 const WRONG: &str = "\x1b[31m";
 const RESET: &str = "\x1b[0m";
 
-/// The confusion matrix as an aligned table, rows = true label, columns = predicted.
-/// With `color`, the diagonal is bold green and non-zero errors red; the escapes wrap
-/// the padded numbers, so columns stay aligned on screen.
+/// How a table shows the strict rule's "no digit selected" answers.
+#[derive(Clone, Copy, PartialEq)]
+enum NoDigit {
+    /// The post's `-1` row and column.
+    Post,
+    /// A column labelled `none`, without the row (no image's true label is "no digit").
+    Column,
+}
+
+/// The confusion matrix as an aligned table, rows = true label, columns = predicted,
+/// with the post's `-1` row and column ("no digit selected"). With `color`, the
+/// diagonal is bold green and non-zero errors red; the escapes wrap the padded
+/// numbers, so columns stay aligned on screen.
 pub fn confusion_table(c: &Confusion, color: bool) -> String {
+    table(c, color, NoDigit::Post)
+}
+
+fn table(c: &Confusion, color: bool, no_digit: NoDigit) -> String {
     let width = c
         .matrix
         .iter()
@@ -100,16 +139,29 @@ pub fn confusion_table(c: &Confusion, color: bool) -> String {
         .map(|v| v.to_string().len())
         .max()
         .unwrap_or(1)
-        .max(3);
-    let mut out = String::from(
-        "confusion matrix (rows: true label, columns: predicted; -1: no digit selected)\n",
-    );
+        .max(if no_digit == NoDigit::Column { 4 } else { 3 });
+    let mut out = String::from(match no_digit {
+        NoDigit::Post => {
+            "confusion matrix (rows: true label, columns: predicted; -1: no digit selected)\n"
+        }
+        NoDigit::Column => {
+            "confusion matrix (rows: true label, columns: predicted by the strict rule; \
+             none: no digit selected)\n"
+        }
+    });
     let _ = write!(out, "{:>5}", "");
-    for l in &c.labels {
-        let _ = write!(out, " {l:>width$}");
+    for &l in &c.labels {
+        if l < 0 && no_digit == NoDigit::Column {
+            let _ = write!(out, " {:>width$}", "none");
+        } else {
+            let _ = write!(out, " {l:>width$}");
+        }
     }
     out.push('\n');
     for (i, (l, row)) in c.labels.iter().zip(&c.matrix).enumerate() {
+        if *l < 0 && no_digit == NoDigit::Column {
+            continue;
+        }
         let _ = write!(out, "{l:>5}");
         for (j, v) in row.iter().enumerate() {
             let style = match (color, i == j && *l >= 0, *v > 0) {
@@ -163,6 +215,22 @@ mod tests {
         assert!(lines.iter().all(|l| l.len() == lines[0].len()), "{t}");
         assert!(lines[2].ends_with("    1 1234    0"), "{t}");
         assert!(!t.contains('\x1b'));
+    }
+
+    #[test]
+    fn the_standard_table_has_a_none_column_and_no_minus_one_row() {
+        let c = Confusion {
+            labels: vec![-1, 0, 1],
+            matrix: vec![vec![0, 0, 0], vec![1, 12, 0], vec![0, 2, 5]],
+        };
+        let t = table(&c, false, NoDigit::Column);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 4, "{t}");
+        assert_eq!(lines[1], "       none    0    1");
+        assert_eq!(lines[2], "    0    1   12    0");
+        assert!(!t.contains("-1"), "{t}");
+        assert_eq!(epochs(1), "1 epoch");
+        assert_eq!(epochs(2), "2 epochs");
     }
 
     /// Removes ANSI escape sequences (ESC [ ... m).

@@ -61,6 +61,7 @@ fn an_idx_folder_trains_on_its_official_split_with_json_and_text() {
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["train_size"], 1500);
+    assert_eq!(json["validation_size"], 125);
     assert_eq!(json["test_size"], 500);
     assert_eq!(json["activation"], "relu");
     assert!(json["test_accuracy"].as_f64().unwrap() > 0.8, "{json}");
@@ -71,7 +72,7 @@ fn an_idx_folder_trains_on_its_official_split_with_json_and_text() {
     let out = digitnet(&[&["--dataset", s(&dir)], &small[..]].concat());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("trained on 1500 images, tested on 500"),
+        text.contains("trained on 1375 images, validated on 125, tested on 500"),
         "{text}"
     );
 }

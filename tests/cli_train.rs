@@ -44,6 +44,7 @@ fn json_is_exactly_one_object_with_the_documented_fields() {
         "hidden",
         "dropout",
         "train_size",
+        "validation_size",
         "test_size",
         "epochs_run",
         "converged",
@@ -132,6 +133,23 @@ fn bad_flags_get_one_line_and_exit_code_2() {
         (
             &["--recipe", "blog", "--hidden", "100,50"],
             "one hidden size",
+        ),
+        (&["--activation", "softmax"], "unknown activation 'softmax'"),
+        (
+            &["--recipe", "blog", "--activation", "relu"],
+            "--activation is not used by the blog recipe",
+        ),
+        (
+            &["--recipe", "blog", "--batch-size", "8"],
+            "--batch-size is not used by the blog recipe",
+        ),
+        (
+            &["--recipe", "blog", "--validation-fraction", "0.2"],
+            "--validation-fraction is not used by the blog recipe",
+        ),
+        (
+            &["--reference"],
+            "--reference is not used by the standard recipe",
         ),
     ];
     for (args, expected) in cases {

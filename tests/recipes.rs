@@ -118,7 +118,7 @@ fn early_stopping_restores_the_best_epoch() {
 fn a_diverging_run_stops_at_once_and_keeps_finite_weights() {
     let config = TrainConfig {
         lr: 10.0,
-        activation: digitnet::nn::Activation::Relu,
+        activation: digitnet::nn::Hidden::Relu,
         optimizer: digitnet::train::OptimizerKind::Sgd,
         dropout: 0.0,
         input_dropout: 0.0,

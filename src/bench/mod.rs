@@ -93,7 +93,9 @@ pub fn bench_config(
 ) -> TrainConfig {
     let mut c = TrainConfig::standard();
     c.hidden = vec![hidden];
-    c.activation = activation;
+    c.activation = activation
+        .try_into()
+        .expect("a benchmark workload has a hidden layer's activation");
     c.batch_size = batch;
     c.epochs = epochs;
     c.dropout = 0.5;
@@ -125,7 +127,7 @@ pub fn time_training(
     let median_s = median(&seconds);
     let sizes = trained.net.sizes();
     let timing = EpochTiming {
-        activation: config.activation,
+        activation: config.activation.into(),
         rows: data.len(),
         batch: config.batch_size,
         images_per_s: data.len() as f64 / median_s,

@@ -11,7 +11,7 @@ use digitnet::data::source::{IdxFiles, parse_shape};
 use digitnet::data::{self as data, DataSource, LoadOptions, Loaded};
 use digitnet::normalize::Normalization;
 use digitnet::train::{EpochLog, OptimizerKind, Recipe, Schedule, Stop, TrainConfig};
-use digitnet::{experiment, nn::Activation, report};
+use digitnet::{experiment, nn::Hidden, report};
 
 use super::color::ColorChoice;
 use super::interrupt::{Interrupt, Interruptible};
@@ -72,7 +72,7 @@ pub struct TrainArgs {
     hidden: Option<Vec<usize>>,
     /// Hidden activation: tanh, relu or sigmoid.
     #[arg(long)]
-    activation: Option<Activation>,
+    activation: Option<Hidden>,
     /// Probability of dropping a hidden unit while training (0 turns dropout off).
     #[arg(long)]
     dropout: Option<f32>,
@@ -106,6 +106,10 @@ pub struct TrainArgs {
     /// Stop after this many epochs without a better validation loss (standard recipe).
     #[arg(long)]
     patience: Option<usize>,
+    /// Blog recipe: train with the post's loop written plainly
+    /// (src/train/blog/reference.rs; the same steps as the fast path, many times slower).
+    #[arg(long)]
+    reference: bool,
     /// Run stratified K-fold cross-validation instead of one hold-out split.
     #[arg(long)]
     folds: Option<usize>,
@@ -167,10 +171,43 @@ impl TrainArgs {
         }
     }
 
-    /// The recipe's defaults for this data, overridden by every flag given.
-    fn config(&self, source: &DataSource) -> TrainConfig {
+    /// The flags given that the chosen recipe does not use.
+    fn unused_flags(&self) -> Vec<&'static str> {
+        let given = match self.recipe {
+            Recipe::Blog => vec![
+                ("--activation", self.activation.is_some()),
+                ("--augment", self.augment),
+                ("--normalize", self.normalize.is_some()),
+                ("--input-dropout", self.input_dropout.is_some()),
+                ("--batch-size", self.batch_size.is_some()),
+                ("--optimizer", self.optimizer.is_some()),
+                ("--weight-decay", self.weight_decay.is_some()),
+                ("--max-norm", self.max_norm.is_some()),
+                ("--schedule", self.schedule.is_some()),
+                ("--validation-fraction", self.validation_fraction.is_some()),
+                ("--patience", self.patience.is_some()),
+            ],
+            Recipe::Standard => vec![("--reference", self.reference)],
+        };
+        given.into_iter().filter(|g| g.1).map(|g| g.0).collect()
+    }
+
+    /// The recipe's defaults for this data, overridden by every flag given; a flag
+    /// the recipe does not use is a usage error that names it and the recipe.
+    fn config(&self, source: &DataSource) -> Result<TrainConfig> {
+        if let [flag, ..] = self.unused_flags()[..] {
+            let why = match self.recipe {
+                Recipe::Blog => "which trains the post's tanh net with its own rules",
+                Recipe::Standard => "which has no plain reference loop",
+            };
+            anyhow::bail!(digitnet::Error::config(format!(
+                "{flag} is not used by the {} recipe, {why}; leave it out or choose the other recipe",
+                self.recipe
+            )));
+        }
         let mut c = TrainConfig::for_data(self.recipe, source, self.augment);
         c.seed = self.seed;
+        c.reference = self.reference;
         if let Some(n) = self.normalize {
             c.normalization = n;
         }
@@ -199,14 +236,14 @@ impl TrainArgs {
         if self.validation_fraction == Some(0.0) && self.patience.is_none() {
             c.patience = None;
         }
-        c
+        Ok(c)
     }
 }
 
 /// Runs `digitnet train` on `threads` threads.
 pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
     let source = args.source()?;
-    let mut config = args.config(&source);
+    let mut config = args.config(&source)?;
     config.threads = threads;
     #[cfg(feature = "plot")]
     if args.out.is_some() && args.folds.is_some() {

@@ -137,6 +137,54 @@ impl FromStr for Activation {
     }
 }
 
+/// A hidden layer's non-linearity: an element-wise [`Activation`], never softmax
+/// (which belongs to the output layer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Hidden {
+    Tanh,
+    Relu,
+    Sigmoid,
+}
+
+impl From<Hidden> for Activation {
+    fn from(h: Hidden) -> Self {
+        match h {
+            Hidden::Tanh => Activation::Tanh,
+            Hidden::Relu => Activation::Relu,
+            Hidden::Sigmoid => Activation::Sigmoid,
+        }
+    }
+}
+
+impl TryFrom<Activation> for Hidden {
+    type Error = String;
+    fn try_from(a: Activation) -> Result<Self, String> {
+        match a {
+            Activation::Tanh => Ok(Hidden::Tanh),
+            Activation::Relu => Ok(Hidden::Relu),
+            Activation::Sigmoid => Ok(Hidden::Sigmoid),
+            other => Err(format!("{other} is not a hidden layer's activation")),
+        }
+    }
+}
+
+impl fmt::Display for Hidden {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(Activation::from(*self).name())
+    }
+}
+
+impl FromStr for Hidden {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let hidden = s.parse::<Activation>().ok().map(Hidden::try_from);
+        hidden.and_then(Result::ok).ok_or_else(|| {
+            format!("unknown activation '{s}', which should be one of tanh, relu, sigmoid")
+        })
+    }
+}
+
 /// Numerically stable softmax of one row: subtracting the row's maximum keeps
 /// `exp` from overflowing and gives exactly the same function.
 pub fn softmax_in_place(row: &mut [f32]) {

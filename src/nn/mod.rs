@@ -9,7 +9,7 @@ mod dropout;
 #[cfg(test)]
 mod gradcheck;
 
-pub use activation::{Activation, fast_tanh, sech2_within_unit, softmax_in_place};
+pub use activation::{Activation, Hidden, fast_tanh, sech2_within_unit, softmax_in_place};
 pub use backprop::{Gradients, Workspace};
 pub use dropout::{Dropout, dropout_mask_01};
 

@@ -203,8 +203,10 @@ mod tests {
     }
 
     /// The tolerance on any weight after the runs below: the paths differ in
-    /// rounding only (a polynomial `tanh`, fused multiply-adds, `W1` as `U + 1 rᵀ`).
-    const TOLERANCE: f32 = 2e-3;
+    /// rounding only (a rational `tanh`, fused multiply-adds, `W1` as `U + 1 rᵀ`,
+    /// sums in other orders). Measured: at most 4e-5 after 12-16 epochs without
+    /// dropout, 8e-6 after 5 with it (seeds 0, 1, 2).
+    const TOLERANCE: f32 = 1e-4;
 
     #[test]
     fn the_fast_path_follows_the_reference_without_dropout_to_convergence() {
@@ -215,10 +217,6 @@ mod tests {
             assert_eq!(a, b, "seed {seed}: accuracy");
             let w = worst(&fast.net, &plain.net);
             assert!(w < TOLERANCE, "seed {seed}: weights differ by {w}");
-            eprintln!(
-                "no dropout, seed {seed}: {:?}, weights within {w}",
-                fast.stop
-            );
         }
     }
 
@@ -233,7 +231,6 @@ mod tests {
             assert_eq!(a, b, "seed {seed}: accuracy");
             let w = worst(&fast.net, &plain.net);
             assert!(w < TOLERANCE, "seed {seed}: weights differ by {w}");
-            eprintln!("dropout 0.5, seed {seed}: weights within {w}");
         }
     }
 

@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::augment::Augment;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::nn::{Activation, MAX_LAYER_PARAMETERS, Mlp};
+use crate::nn::{Hidden, MAX_LAYER_PARAMETERS, Mlp};
 use crate::normalize::{Normalization, Normalizer};
 
 /// Which training algorithm to run.
@@ -61,7 +61,7 @@ pub struct TrainConfig {
     pub recipe: Recipe,
     /// Hidden layer sizes (one entry: the three-layer net).
     pub hidden: Vec<usize>,
-    pub activation: Activation,
+    pub activation: Hidden,
     /// Probability of dropping a hidden unit during training.
     pub dropout: f32,
     /// Probability of dropping an input pixel during training (standard only).
@@ -86,9 +86,12 @@ pub struct TrainConfig {
     pub normalization: Normalization,
     /// Random distortions of each training batch (standard recipe), or none.
     pub augment: Option<Augment>,
-    /// Threads the blog recipe may use (the standard recipe's products use the GEMM
-    /// crate's own threads). Results are the same bits for any number.
+    /// Threads for the standard recipe's products (the blog recipe's per-sample
+    /// steps run on one). Results are the same bits for any number.
     pub threads: usize,
+    /// Blog recipe: train with the plain loops of [`blog::reference`] (slow; the
+    /// same steps as the fast path, for reading and checking) instead.
+    pub reference: bool,
 }
 
 /// The most epochs any run may ask for.
@@ -100,7 +103,7 @@ impl TrainConfig {
         TrainConfig {
             recipe: Recipe::Blog,
             hidden: vec![200],
-            activation: Activation::Tanh,
+            activation: Hidden::Tanh,
             dropout: 0.5,
             input_dropout: 0.0,
             seed: 0,
@@ -117,6 +120,7 @@ impl TrainConfig {
             normalization: Normalization::Standardize,
             augment: None,
             threads: crate::linalg::default_threads(),
+            reference: false,
         }
     }
 
@@ -130,7 +134,7 @@ impl TrainConfig {
         TrainConfig {
             recipe: Recipe::Standard,
             hidden: vec![200],
-            activation: Activation::Tanh,
+            activation: Hidden::Tanh,
             dropout: 0.5,
             input_dropout: 0.2,
             seed: 0,
@@ -147,6 +151,7 @@ impl TrainConfig {
             normalization: Normalization::Standardize,
             augment: None,
             threads: crate::linalg::default_threads(),
+            reference: false,
         }
     }
 
@@ -382,6 +387,7 @@ pub fn train(
 ) -> Result<Trained> {
     config.validate(rows.len())?;
     match config.recipe {
+        Recipe::Blog if config.reference => blog::reference::train(config, data, rows, monitor),
         Recipe::Blog => blog::train(config, data, rows, monitor),
         Recipe::Standard => standard::train(config, data, rows, monitor),
     }

@@ -3,7 +3,7 @@
 use super::{OptimizerKind, Recipe, Schedule, TrainConfig};
 use crate::augment::Augment;
 use crate::data::DataSource;
-use crate::nn::Activation;
+use crate::nn::Hidden;
 use crate::normalize::Normalization;
 
 impl TrainConfig {
@@ -33,7 +33,7 @@ impl TrainConfig {
     pub fn mnist() -> Self {
         TrainConfig {
             hidden: vec![800],
-            activation: Activation::Relu,
+            activation: Hidden::Relu,
             dropout: 0.5,
             input_dropout: 0.2,
             epochs: 24,

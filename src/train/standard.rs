@@ -58,7 +58,7 @@ pub fn train_with(
             .chain(config.hidden.iter().copied())
             .chain([data.classes])
             .collect(),
-        activation: config.activation,
+        activation: config.activation.into(),
         bias: true,
         init: Init::Scaled,
     };

@@ -156,14 +156,7 @@ impl Fast {
             }
             sum_sq += output_error(&mut self.out, &mut self.s, label);
             // g1 = (e W2ᵀ) * (1 - tanh(h)^2) * m  (quirk 3), with W2 before its update
-            self.g.fill(0.0);
-            for (w, &e) in self.w2t.chunks_exact_mut(self.stride).zip(&self.out) {
-                let step = -lr * e;
-                for ((w, g), &h) in w.iter_mut().zip(&mut self.g).zip(&self.h) {
-                    *g = e.mul_add(*w, *g);
-                    *w = step.mul_add(h, *w);
-                }
-            }
+            back_through_w2(&mut self.w2t, &self.out, lr, &self.h, &mut self.g);
             if p > 0.0 {
                 for ((g, &h), &m) in self.g.iter_mut().zip(&self.h).zip(&self.mask) {
                     let t = fast_tanh(h);
@@ -304,6 +297,30 @@ fn fused<const V: usize>(
             sum[k][l] = n.mul_add(v[l], sum[k][l]);
         }
         w[k].0 = v;
+    }
+}
+
+/// `g = e W2ᵀ` with `W2` as it was, and `W2 -= lr outer(h, e)` (`w2t` is `W2`
+/// transposed, rows of `h.len()`), a vector of columns at a time so that its sum
+/// stays in a register while the classes go by.
+#[inline(always)]
+fn back_through_w2(w2t: &mut [f32], e: &[f32], lr: f32, h: &[f32], g: &mut [f32]) {
+    let stride = h.len();
+    for (c, (g, h)) in g
+        .chunks_exact_mut(LANES)
+        .zip(h.chunks_exact(LANES))
+        .enumerate()
+    {
+        let mut sum = [0.0f32; LANES];
+        for (k, &e) in e.iter().enumerate() {
+            let w = &mut w2t[k * stride + c * LANES..][..LANES];
+            let step = -lr * e;
+            for l in 0..LANES {
+                sum[l] = e.mul_add(w[l], sum[l]);
+                w[l] = step.mul_add(h[l], w[l]);
+            }
+        }
+        g.copy_from_slice(&sum);
     }
 }
 
