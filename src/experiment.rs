@@ -93,7 +93,8 @@ pub fn cross_validate_loaded(
     match data {
         Loaded::One(data) => cross_validate(config, data, k, monitor),
         Loaded::Pair { train, .. } => Err(Error::config(format!(
-            "--folds needs a single data set to fold, but {} comes with its own test set; leave --folds out",
+            "--folds needs a single data set to fold, but {} comes with its own test set; \
+             leave --folds out",
             train.name
         ))),
     }

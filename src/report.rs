@@ -58,8 +58,8 @@ pub fn render_colored(s: &RunSummary, color: bool) -> String {
     let _ = writeln!(out, "argmax accuracy: {:.2}%", 100.0 * s.test_accuracy);
     let _ = writeln!(
         out,
-        "  (percent correct is the post's strict rule: every output rounded to 0 or 1 must \
-         match the one-hot label; argmax takes the most probable digit)"
+        "  (percent correct is the post's strict rule: the outputs rounded to 0 or 1 must \
+         equal the one-hot label))"
     );
     let _ = writeln!(out, "test log loss: {:.4}", s.test_log_loss);
     let table = match s.recipe {

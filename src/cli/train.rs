@@ -201,7 +201,8 @@ impl TrainArgs {
                 Recipe::Standard => "which has no plain reference loop",
             };
             anyhow::bail!(digitnet::Error::config(format!(
-                "{flag} is not used by the {} recipe, {why}; leave it out or choose the other recipe",
+                "{flag} is not used by the {} recipe, {why}; leave it out or choose the \
+                 other recipe",
                 self.recipe
             )));
         }
@@ -292,7 +293,8 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
     }
     if let Some(code) = interrupt.exit_code() {
         eprintln!(
-            "interrupted: stopped after the current batch; the report above is for the weights of epoch {}",
+            "interrupted: stopped after the current batch; the report above is for the \
+             weights of epoch {}",
             run.summary.kept_epoch + 1
         );
         return Ok(ExitCode::from(code));
@@ -324,7 +326,8 @@ pub(super) fn load_dataset(name: &str) -> Result<data::Dataset> {
     match DataSource::parse(name)?.load(&LoadOptions::default())? {
         Loaded::One(data) => Ok(data),
         Loaded::Pair { train, .. } => Err(digitnet::Error::config(format!(
-            "'{name}' comes as a training and a test set; this command needs one data set, e.g. --dataset digits or a CSV file ({} has {} images)",
+            "'{name}' comes as a training and a test set; this command needs one data set, \
+             e.g. --dataset digits or a CSV file ({} has {} images)",
             train.name,
             train.len()
         )))?,

@@ -169,7 +169,8 @@ impl TrainConfig {
         let bad = |m: String| Err(Error::config(m));
         if self.hidden.is_empty() || self.hidden.contains(&0) {
             return bad(format!(
-                "invalid hidden sizes {:?}: each should be a whole number of units of at least 1, e.g. --hidden 200 or --hidden 256,128",
+                "invalid hidden sizes {:?}: each should be a whole number of units of at least \
+                 1, e.g. --hidden 200 or --hidden 256,128",
                 self.hidden
             ));
         }
@@ -184,7 +185,11 @@ impl TrainConfig {
             ));
         }
         if self.recipe == Recipe::Blog && self.hidden.len() != 1 {
-            return bad("the blog recipe reproduces the three-layer net: give one hidden size (--hidden 200)".into());
+            return bad(
+                "the blog recipe reproduces the three-layer net: give one hidden size \
+                 (--hidden 200)"
+                    .into(),
+            );
         }
         for (name, p) in [
             ("dropout", self.dropout),
@@ -192,7 +197,8 @@ impl TrainConfig {
         ] {
             if !(0.0..1.0).contains(&p) {
                 return bad(format!(
-                    "invalid {name} {p}, which should be a probability in [0, 1), e.g. 0.5 (0 turns it off)"
+                    "invalid {name} {p}, which should be a probability in [0, 1), e.g. 0.5 \
+                     (0 turns it off)"
                 ));
             }
         }
@@ -238,7 +244,8 @@ impl TrainConfig {
             let fit_rows = train_rows - validation_len(train_rows, self.validation_fraction);
             if self.batch_size == 0 || self.batch_size > fit_rows {
                 return bad(format!(
-                    "invalid batch size {}, which should be between 1 and the {fit_rows} rows trained on",
+                    "invalid batch size {}, which should be between 1 and the {fit_rows} rows \
+                     trained on",
                     self.batch_size
                 ));
             }

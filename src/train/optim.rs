@@ -122,7 +122,16 @@ fn update(
         first.map_or(&mut [][..], |v| &mut v[..]),
         second.map_or(&mut [][..], |v| &mut v[..]),
     );
-    crate::simd::dispatch!(fn(kind: OptimizerKind, steps: i32, w: &mut [f32], g: &[f32], decay: f32, lr: f32, first: &mut [f32], second: &mut [f32]) -> () {
+    crate::simd::dispatch!(fn(
+        kind: OptimizerKind,
+        steps: i32,
+        w: &mut [f32],
+        g: &[f32],
+        decay: f32,
+        lr: f32,
+        first: &mut [f32],
+        second: &mut [f32],
+    ) -> () {
         match kind {
             OptimizerKind::Sgd => {
                 for (w, &g) in w.iter_mut().zip(g) {
