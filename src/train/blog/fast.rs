@@ -301,26 +301,51 @@ fn fused<const V: usize>(
 }
 
 /// `g = e W2ᵀ` with `W2` as it was, and `W2 -= lr outer(h, e)` (`w2t` is `W2`
-/// transposed, rows of `h.len()`), a vector of columns at a time so that its sum
-/// stays in a register while the classes go by.
+/// transposed, rows of `h.len()`), in groups of up to four vectors of columns
+/// whose sums stay in registers while the classes go by.
 #[inline(always)]
 fn back_through_w2(w2t: &mut [f32], e: &[f32], lr: f32, h: &[f32], g: &mut [f32]) {
+    let (lines, mut col) = (h.len() / LANES, 0);
+    while col < lines {
+        let group = (lines - col).min(4);
+        match group {
+            4 => back_group::<4>(w2t, (e, lr), h, g, col),
+            3 => back_group::<3>(w2t, (e, lr), h, g, col),
+            2 => back_group::<2>(w2t, (e, lr), h, g, col),
+            _ => back_group::<1>(w2t, (e, lr), h, g, col),
+        }
+        col += group;
+    }
+}
+
+/// [`back_through_w2`] for the `V` vectors of columns from vector `col`.
+#[inline(always)]
+fn back_group<const V: usize>(
+    w2t: &mut [f32],
+    (e, lr): (&[f32], f32),
+    h: &[f32],
+    g: &mut [f32],
+    col: usize,
+) {
     let stride = h.len();
-    for (c, (g, h)) in g
-        .chunks_exact_mut(LANES)
-        .zip(h.chunks_exact(LANES))
-        .enumerate()
-    {
-        let mut sum = [0.0f32; LANES];
-        for (k, &e) in e.iter().enumerate() {
-            let w = &mut w2t[k * stride + c * LANES..][..LANES];
-            let step = -lr * e;
+    let hv: [[f32; LANES]; V] = std::array::from_fn(|v| {
+        h[(col + v) * LANES..][..LANES]
+            .try_into()
+            .expect("a vector")
+    });
+    let mut sum = [[0.0f32; LANES]; V];
+    for (k, &e) in e.iter().enumerate() {
+        let step = -lr * e;
+        for v in 0..V {
+            let w = &mut w2t[k * stride + (col + v) * LANES..][..LANES];
             for l in 0..LANES {
-                sum[l] = e.mul_add(w[l], sum[l]);
-                w[l] = step.mul_add(h[l], w[l]);
+                sum[v][l] = e.mul_add(w[l], sum[v][l]);
+                w[l] = step.mul_add(hv[v][l], w[l]);
             }
         }
-        g.copy_from_slice(&sum);
+    }
+    for v in 0..V {
+        g[(col + v) * LANES..][..LANES].copy_from_slice(&sum[v]);
     }
 }
 
