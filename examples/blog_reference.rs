@@ -63,7 +63,7 @@ fn accuracy(trained: &Trained, test: &digitnet::data::Dataset) -> f64 {
     let right = probabilities
         .chunks_exact(test.classes)
         .zip(&test.labels)
-        .filter(|(p, &label)| digitnet::nn::argmax(p) == usize::from(label))
+        .filter(|(p, label)| digitnet::nn::argmax(p) == usize::from(**label))
         .count();
     right as f64 / test.len() as f64
 }
