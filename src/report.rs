@@ -226,7 +226,7 @@ mod tests {
         let t = table(&c, false, NoDigit::Column);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 4, "{t}");
-        assert_eq!(lines[1], "       none    0    1");
+        assert_eq!(lines[1], "      none    0    1");
         assert_eq!(lines[2], "    0    1   12    0");
         assert!(!t.contains("-1"), "{t}");
         assert_eq!(epochs(1), "1 epoch");
