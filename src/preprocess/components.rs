@@ -24,6 +24,9 @@ const NEAR_FRACTION: f32 = 0.25;
 /// picture's shorter side (a smaller mark is dust, not a digit).
 const MIN_DIGIT_FRACTION: f32 = 0.04;
 
+/// The digit's box holds its pixels with at least this much ink (of a full stroke).
+const BOX_LEVEL: f32 = 0.1;
+
 /// One mark: an 8-connected group of candidate ink pixels.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Component {
@@ -227,7 +230,21 @@ pub fn chosen_ink(ink: &InkMap, components: &Components, chosen: &[usize]) -> (V
     let full = stroke_level(&out, ink.strong);
     out.iter_mut()
         .for_each(|v| *v = (*v / full).clamp(0.0, 1.0));
-    (out, bbox.unwrap_or((0, 0, 0, 0)))
+    let faint = faint_box(&out, w).or(bbox).unwrap_or((0, 0, 0, 0));
+    (out, faint)
+}
+
+/// The box of the values at least [`BOX_LEVEL`]: like MNIST's, it holds the
+/// faint anti-aliased edge of the strokes.
+fn faint_box(values: &[f32], width: usize) -> Option<PixelBox> {
+    values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| **v >= BOX_LEVEL)
+        .fold(None, |b: Option<PixelBox>, (i, _)| {
+            let (x, y) = (i % width, i / width);
+            Some(b.map_or((x, y, 1, 1), |b| grow(b, x, y)))
+        })
 }
 
 /// The strength of a full stroke: the 75th percentile of the strengths above
