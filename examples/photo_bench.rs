@@ -156,6 +156,9 @@ fn score_singles(
             _ => {}
         }
         if let Some(dir) = save {
+            if answer.digit != Some(usize::from(label)) {
+                println!("  photo {k}: a {label} read as {:?}", answer.digit);
+            }
             save_photo(dir, k, &photo, answer.input.as_ref())?;
         }
     }
