@@ -248,43 +248,48 @@ fn score_clean(model: &Model, test: &Dataset) -> (f64, f64) {
     (raw as f64 / n, prepared as f64 / n)
 }
 
-/// Writes a 4000x3000 JPEG of one digit and times its preparation in a fresh
-/// process (so the peak memory is the preparation's alone).
+/// Writes 4000x3000 JPEGs of one digit (a phone's: light grain, quality 90;
+/// the worst: grain of 10 grey levels, quality 95) and times their preparation
+/// in a fresh process each (so the peak memory is the preparation's alone).
 fn speed(seed: u64) -> Result<()> {
     let test = mnist::test()?;
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let (pixels, label) = digit(&test, 0);
-    let photo = synth::single_sized(pixels, label, (4000, 3000), &mut rng);
-    let file = std::env::temp_dir().join("digitnet-photo-4000x3000.jpg");
-    std::fs::write(&file, &photo.jpeg).map_err(|e| Error::io(&file, e))?;
-    println!(
-        "{}: {} bytes, quality {}",
-        file.display(),
-        photo.jpeg.len(),
-        photo.quality
-    );
-    let exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
-    let status = Command::new(exe)
-        .arg("--time-file")
-        .arg(&file)
-        .status()
-        .map_err(|e| Error::io("photo_bench", e))?;
-    if !status.success() {
-        return Err(Error::config("the timing process failed"));
+    for (name, grain, quality) in [("phone", 2.0, 90), ("worst", 10.0, 95)] {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let size = (4000, 3000);
+        let photo = synth::single_with(pixels, label, size, Some((grain, quality)), &mut rng);
+        let file = std::env::temp_dir().join(format!("digitnet-photo-4000x3000-{name}.jpg"));
+        std::fs::write(&file, &photo.jpeg).map_err(|e| Error::io(&file, e))?;
+        println!(
+            "{}: {} bytes, quality {quality}, grain {grain}",
+            file.display(),
+            photo.jpeg.len()
+        );
+        let exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
+        let status = Command::new(exe)
+            .arg("--time-file")
+            .arg(&file)
+            .status()
+            .map_err(|e| Error::io("photo_bench", e))?;
+        if !status.success() {
+            return Err(Error::config("the timing process failed"));
+        }
     }
     Ok(())
 }
 
 /// Opens and prepares `file` a few times: CPU time per run (median), peak memory.
 fn time_preparation(file: &Path) -> Result<()> {
-    let mut times = Vec::new();
+    let (mut times, mut decoding) = (Vec::new(), Vec::new());
     let mut answer = None;
     let (cpu, wall) = (cpu_seconds(), Instant::now());
-    for _ in 0..9 {
+    for _ in 0..15 {
         let before = cpu_seconds();
         let gray = preprocess::open(file)?;
+        let opened = cpu_seconds();
         let prepared = preprocess::prepare(&gray, preprocess::Target::MNIST);
         times.push(cpu_seconds() - before);
+        decoding.push(opened - before);
         answer = Some(prepared.map(|p| p.ink_box));
     }
     let (cpu, wall) = (cpu_seconds() - cpu, wall.elapsed().as_secs_f64());
@@ -294,6 +299,11 @@ fn time_preparation(file: &Path) -> Result<()> {
         1000.0 * wall / times.len() as f64
     );
     times.sort_by(f64::total_cmp);
+    decoding.sort_by(f64::total_cmp);
+    println!(
+        "  of which decoding: median {:.0} ms CPU",
+        1000.0 * decoding[decoding.len() / 2]
+    );
     println!(
         "open + prepare {}: median {:.0} ms CPU (min {:.0}, max {:.0}) over {} runs; box {:?}",
         file.display(),

@@ -27,20 +27,29 @@ impl Stroke {
         let marker = rng.random_bool(0.2);
         let strokes: Vec<usize> = (0..field.len()).filter(|&i| field[i] > 0.5).collect();
         if marker {
-            field = dilate(&field);
+            // Half a pixel wider all round: a felt marker (a full pixel of 28, on
+            // top of a low cut, makes strokes a third of the digit's height).
+            let wide = dilate(&field);
+            field = field
+                .iter()
+                .zip(&wide)
+                .map(|(f, w)| f.max(0.6 * w))
+                .collect();
         }
         // Smoothing rounds the pixel steps of the enlarged digit and makes the
         // stroke's profile a ridge, so a high cut draws a thin pen.
         field = smooth(&field);
         let drawn = if marker {
-            rng.random_range(0.35f32..0.6)
+            rng.random_range(0.3f32..0.5)
         } else {
             rng.random_range(0.35f32..0.8)
         };
         // A thin pen still draws the whole digit: at least 70% of its strokes.
         let mut along: Vec<f32> = strokes.iter().map(|&i| field[i]).collect();
         along.sort_by(f32::total_cmp);
-        let cut = along.get(along.len() * 3 / 10).map_or(drawn, |&v| drawn.min(v * 0.95));
+        let cut = along
+            .get(along.len() * 3 / 10)
+            .map_or(drawn, |&v| drawn.min(v * 0.95));
         let extent = extent(&field, cut);
         Stroke { field, cut, extent }
     }
@@ -279,7 +288,9 @@ pub struct Scene {
     /// and softness as fractions of the side, and its depth.
     shadow: (usize, f32, f32, f32),
     /// The grain's standard deviation, 0..1.
-    grain: f32,
+    pub grain: f32,
+    /// A JPEG quality to use instead of a random one.
+    pub quality: Option<u8>,
     width: usize,
     height: usize,
 }
@@ -299,6 +310,7 @@ impl Scene {
                 rng.random_range(0.0f32..0.4),
             ),
             grain: rng.random_range(0.0f32..10.0) / 255.0,
+            quality: None,
             width,
             height,
         }
