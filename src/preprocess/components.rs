@@ -178,7 +178,7 @@ pub fn digit_group(components: &Components, short_side: usize) -> Vec<usize> {
         return vec![];
     };
     let span = main.bbox.2.max(main.bbox.3) as f32;
-    if span < (MIN_DIGIT_FRACTION * short_side as f32).max(3.0) {
+    if span < MIN_DIGIT_FRACTION * short_side as f32 {
         return vec![];
     }
     let reach = NEAR_FRACTION * main.bbox.3.max(main.bbox.2) as f32;

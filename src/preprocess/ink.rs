@@ -25,6 +25,10 @@ const WINDOW_FRACTION: f32 = 0.15;
 const WEAK_NOISE: f32 = 4.0;
 const STRONG_NOISE: f32 = 6.0;
 
+/// The deepest shadow (or, on a dark board, the brightest light) the paper's
+/// estimate may show, as a fraction of the way to black (or white).
+const MAX_SHADOW: f32 = 0.55;
+
 /// The polarity compares the picture's extremes taken past one pixel in this many.
 const EXTREME_SHARE: usize = 10_000;
 
@@ -78,7 +82,9 @@ pub fn ink_map(image: &Gray) -> Result<InkMap, NoDigit> {
     let factor = image.width.max(image.height).div_ceil(ANALYSIS_SIDE).max(1);
     let small = shrink(image, factor);
     let dark = dark_ink(&small);
-    let paper = background(&small, dark);
+    let level = median(&mut spread_sample(&small.pixels, 65_536));
+    let mut paper = background(&small, dark);
+    limit_shadows(&mut paper, level, dark);
     let strength = relative_ink(&small.pixels, &paper, dark);
     let (centre, sigma) = noise_level(&strength);
     let floor = centre + WEAK_NOISE * sigma;
@@ -198,6 +204,19 @@ fn box_blur(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+/// Keeps the paper's estimate within [`MAX_SHADOW`] of the way from the paper's
+/// typical shade `level` towards the ink: a solid blot wider than the
+/// background's window is ink, not a shadow.
+pub fn limit_shadows(paper: &mut [f32], level: f32, dark_ink: bool) {
+    if dark_ink {
+        let least = level * (1.0 - MAX_SHADOW);
+        paper.iter_mut().for_each(|p| *p = p.max(least));
+    } else {
+        let most = level + MAX_SHADOW * (1.0 - level);
+        paper.iter_mut().for_each(|p| *p = p.min(most));
+    }
 }
 
 /// Whether the marks on `image` are darker than its paper: the paper is most
@@ -348,6 +367,20 @@ mod tests {
     }
 
     #[test]
+    fn a_blot_wider_than_the_window_stays_ink() {
+        let g = gray(90, 90, |x, y| {
+            if (20..60).contains(&x) && (20..60).contains(&y) {
+                0.0
+            } else {
+                1.0
+            }
+        });
+        let ink = ink_map(&g).unwrap();
+        let centre = ink.strength[40 * 90 + 40];
+        assert!(centre > ink.strong, "{centre} vs {}", ink.strong);
+    }
+
+    #[test]
     fn polarity_is_the_side_that_stands_out() {
         let board = gray(80, 60, |x, y| {
             if (30..36).contains(&x) && (10..50).contains(&y) {
@@ -386,9 +419,9 @@ mod tests {
 
     #[test]
     fn a_shadowed_page_gives_even_ink() {
-        // A stroke that crosses from full light into a shadow at half the light.
+        // A stroke that crosses from full light into a soft shadow at half the light.
         let g = gray(400, 300, |x, y| {
-            let light = if y < 150 { 1.0 } else { 0.5 };
+            let light = 1.0 - 0.5 / (1.0 + (-(y as f32 - 150.0) / 15.0).exp());
             let ink = (195..205).contains(&x) && (50..250).contains(&y);
             light * if ink { 0.2 } else { 0.9 }
         });
