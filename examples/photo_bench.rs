@@ -9,9 +9,10 @@
 //!
 //! Photos are made from MNIST's test digits (`--digits train` makes them from the
 //! training digits, for tuning the preparation without looking at the test set).
-//! `--save DIR` writes every photo (`single-NNNN-L.jpg`, L its label) and what the
-//! network saw (`single-NNNN-prepared.png`). `--speed` writes a 4000x3000 photo to
-//! the temporary folder and prepares it in a fresh process: CPU time per
+//! `--save DIR` writes every photo (`single-NNNN-L.jpg`, L its label, and a PNG
+//! copy) and what the network saw (`single-NNNN-prepared.png`), and lists the
+//! photos read wrong. `--speed` writes 4000x3000 photos to the temporary folder
+//! and prepares each in a fresh process: CPU time per
 //! preparation (decoding included) and the process's peak memory.
 
 use std::path::{Path, PathBuf};
@@ -75,10 +76,6 @@ fn parse() -> Result<Args> {
 
 fn main() -> Result<()> {
     let args = parse()?;
-    if std::env::var("DEBUG_CLEAN").is_ok() {
-        debug_clean(&mnist::test()?);
-        return Ok(());
-    }
     if let Some(file) = &args.time_file {
         return time_preparation(file);
     }
@@ -342,87 +339,4 @@ fn status_field(name: &str) -> Option<String> {
         .lines()
         .find(|l| l.starts_with(name))
         .map(|l| l[name.len() + 1..].trim().to_string())
-}
-
-#[allow(dead_code)]
-fn debug_clean(test: &Dataset) {
-    let mut diffs: Vec<(f32, usize)> = (0..test.len())
-        .map(|i| {
-            let (pixels, _) = digit(test, i);
-            let gray = Gray {
-                width: 28,
-                height: 28,
-                pixels: pixels.iter().map(|v| v / 255.0).collect(),
-            };
-            let Ok(p) = preprocess::prepare(&gray, preprocess::Target::MNIST) else {
-                return (1e9, i);
-            };
-            (
-                p.pixels
-                    .iter()
-                    .zip(pixels)
-                    .map(|(a, b)| (a - b).abs())
-                    .sum::<f32>()
-                    / 255.0,
-                i,
-            )
-        })
-        .collect();
-    diffs.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let n = diffs.len();
-    println!("failed {}", diffs.iter().filter(|d| d.0 >= 1e9).count());
-    println!(
-        "L1 diff: median {} p90 {} p99 {} max {}",
-        diffs[n / 2].0,
-        diffs[n / 10].0,
-        diffs[n / 100].0,
-        diffs[0].0
-    );
-    for &(_, i) in diffs.iter().take(3) {
-        let (pixels, _) = digit(test, i);
-        let gray = Gray {
-            width: 28,
-            height: 28,
-            pixels: pixels.iter().map(|v| v / 255.0).collect(),
-        };
-        let ink = ink::ink_map(&gray).unwrap();
-        println!("digit {i} label {}", test.labels[i]);
-        let marks = components::find_components(&ink);
-        println!(
-            "weak {} strong {} dark {} marks {:?}",
-            ink.weak, ink.strong, ink.dark_ink, marks.list
-        );
-        let p =
-            preprocess::prepare(&gray, preprocess::Target::MNIST).unwrap_or(preprocess::Prepared {
-                target: preprocess::Target::MNIST,
-                pixels: vec![0.0; 784],
-                dark_ink: false,
-                ink_box: (0, 0, 0, 0),
-            });
-        for y in 0..28 {
-            let a: String = (0..28)
-                .map(|x| {
-                    if pixels[y * 28 + x] > 128.0 {
-                        '#'
-                    } else if pixels[y * 28 + x] > 0.0 {
-                        '.'
-                    } else {
-                        ' '
-                    }
-                })
-                .collect();
-            let b: String = (0..28)
-                .map(|x| {
-                    if p.pixels[y * 28 + x] > 128.0 {
-                        '#'
-                    } else if p.pixels[y * 28 + x] > 0.5 {
-                        '.'
-                    } else {
-                        ' '
-                    }
-                })
-                .collect();
-            println!("{a}|{b}");
-        }
-    }
 }

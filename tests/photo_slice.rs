@@ -19,9 +19,9 @@ const FRAME: Frame = Frame {
 };
 
 /// The fixture model (97.6% on clean MNIST, trained without distortions) reads
-/// 93% of these photos with this preparation (90% on seed 0's 1,000 photos);
-/// the old crop-to-every-grey-pixel preparation read about 30%.
-const LEAST_RIGHT: usize = 85;
+/// 95 of these 100 photos (1.3 s of CPU for the slice); a model of the
+/// built-in kind (97% or more on the benchmark) should be held to 94.
+const LEAST_RIGHT: usize = 90;
 
 #[test]
 fn photos_of_test_digits_are_read() {
