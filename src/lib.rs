@@ -87,7 +87,7 @@ pub mod preprocess;
 pub mod report;
 #[cfg(feature = "serve")]
 pub mod serve;
-mod simd;
+pub mod simd;
 #[cfg(test)]
 mod test_support;
 pub mod train;
