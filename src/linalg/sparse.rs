@@ -268,7 +268,7 @@ pub fn sparse_times_dense(
         };
         return combine_in_threads(rows, b, m, c, threads);
     }
-    let (k, wide) = (a.cols, has_32_wide_registers());
+    let k = a.cols;
     split_rows(
         c,
         m,
@@ -277,17 +277,12 @@ pub fn sparse_times_dense(
         &mut a.groups,
         |first, block, groups| {
             let mine = &dense[first * k..][..block.len() / m * k];
-            crate::simd::dispatch!(fn(groups: &mut RowGroups, mine: &[f32], k: usize, b: &[f32], m: usize, block: &mut [f32], wide: bool) -> () {
+            crate::simd::dispatch!(fn(groups: &mut RowGroups, mine: &[f32], k: usize, b: &[f32], m: usize, block: &mut [f32]) -> () {
                 groups.list(mine, k);
-                combine_groups(groups, b, m, block, wide)
+                combine_groups(groups, b, m, block, crate::simd::level())
             })
         },
     );
-}
-
-/// Whether the kernels run with AVX-512's 32 registers of 16 floats.
-fn has_32_wide_registers() -> bool {
-    crate::simd::level() == crate::simd::Level::Avx512
 }
 
 /// `G = A^T D` for the sparse `n x k` matrix `a` and the dense row-major `n x m`
