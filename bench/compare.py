@@ -3,6 +3,12 @@
 numpy program) side by side, and prints the ratios with the targets of issue 7.
 
   bench/compare.py [--threads 2] [--epochs 3] [--blog-runs 5] [--skip-torch] [--skip-blog]
+                   [--simd avx2|portable]
+
+--simd restricts both sides' vector instructions: DIGITNET_SIMD for digitnet (its GEMM
+crate's kernel is fixed when it is built: set DIGITNET to a build made with
+MMTEST_FEATURE=avx2,fma to keep that off AVX-512 too), and ATEN_CPU_CAPABILITY,
+MKL_ENABLE_INSTRUCTIONS and ONEDNN_MAX_CPU_ISA for PyTorch.
 
 Needs a release build (cargo build --release; set DIGITNET to use another binary),
 PyTorch in TORCH_PYTHON (default /tmp/torch-venv/bin/python) and numpy in
@@ -29,10 +35,21 @@ TORCH_PY = os.environ.get("TORCH_PYTHON", "/tmp/torch-venv/bin/python")
 NUMPY_PY = os.environ.get("NUMPY_PYTHON", "/tmp/py/bin/python")
 
 
-def run_json(cmd):
+# The environment that restricts each side to a level of vector instructions.
+SIMD_ENV = {
+    "avx2": ({"DIGITNET_SIMD": "avx2"},
+             {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+              "ONEDNN_MAX_CPU_ISA": "AVX2"}),
+    "portable": ({"DIGITNET_SIMD": "portable"},
+                 {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+                  "ONEDNN_MAX_CPU_ISA": "SSE41"}),
+}
+
+
+def run_json(cmd, env=None):
     """Runs `cmd` under /usr/bin/time; returns its last stdout line as JSON and peak RSS (MB)."""
     timed = ["/usr/bin/time", "-f", "maxrss_kb=%M"] + cmd
-    p = subprocess.run(timed, capture_output=True, text=True)
+    p = subprocess.run(timed, capture_output=True, text=True, env={**os.environ, **(env or {})})
     if p.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{p.stderr}")
     rss = [l for l in p.stderr.splitlines() if l.startswith("maxrss_kb=")]
@@ -57,19 +74,24 @@ def main():
     ap.add_argument("--blog-runs", type=int, default=5)
     ap.add_argument("--skip-torch", action="store_true")
     ap.add_argument("--skip-blog", action="store_true")
+    ap.add_argument("--simd", choices=sorted(SIMD_ENV), help="restrict both sides")
     args = ap.parse_args()
+    ours_env, torch_env = SIMD_ENV.get(args.simd, ({}, {}))
     common = ["--threads", str(args.threads), "--epochs", str(args.epochs),
               "--digits-epochs", str(args.digits_epochs), "--json"]
     print(f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, threads {args.threads}")
 
     if not args.skip_torch:
-        ours, our_rss = run_json([DIGITNET, "bench"] + common)
-        torch, torch_rss = run_json([TORCH_PY, os.path.join(HERE, "torch_reference.py")] + common)
+        ours, our_rss = run_json([DIGITNET, "bench"] + common, ours_env)
+        torch, torch_rss = run_json([TORCH_PY, os.path.join(HERE, "torch_reference.py")] + common,
+                                    torch_env)
         if ours["mnist_source"] != torch["mnist_source"]:
             sys.exit(f"the two timed different data: digitnet {ours['mnist_source']}, "
                      f"PyTorch {torch['mnist_source']} (is data/mnist/ there?)")
         print(f"machine: {ours['machine']['model']}, peak {ours['peak_gflops']:.0f} GFLOP/s "
-              f"({ours['threads']} threads); PyTorch {torch['version']}\n")
+              f"({ours['threads']} threads); PyTorch {torch['version']}")
+        print(f"digitnet kernels: {ours.get('simd')}, GEMM {ours.get('gemm_kernel')}; "
+              f"PyTorch: {' '.join(f'{k}={v}' for k, v in torch_env.items()) or 'unrestricted'}\n")
         rows = [
             # (what, key, unit, scale, lower is better, target ratio digitnet/PyTorch)
             ("784-800-10 relu epoch", "mnist_relu800_epoch_s", "s", 1, True, 0.5),

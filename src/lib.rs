@@ -89,7 +89,7 @@ pub mod preprocess;
 pub mod report;
 #[cfg(feature = "serve")]
 pub mod serve;
-mod simd;
+pub mod simd;
 #[cfg(feature = "images")]
 pub mod synth;
 #[cfg(test)]

@@ -239,6 +239,27 @@ mod tests {
     }
 
     #[test]
+    fn one_row_gives_the_same_bits_at_every_vector_level() {
+        let (k, n) = (150, 77);
+        let a: Vec<f32> = (0..k)
+            .map(|i| if i % 3 == 0 { 0.0 } else { (i as f32).sin() })
+            .collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.7).cos()).collect();
+        for (ob, beta) in [(Op::N, 0.0), (Op::N, 0.5), (Op::T, 0.5)] {
+            let at = |level| {
+                let mut c: Vec<f32> = (0..n).map(|j| j as f32).collect();
+                crate::simd::with_level(level, || gemm(1, k, n, &a, Op::N, &b, ob, beta, &mut c));
+                c
+            };
+            let levels = crate::simd::supported_levels();
+            let first = at(levels[0]);
+            for &level in &levels[1..] {
+                assert_eq!(at(level), first, "{ob:?}, beta {beta}, {level:?}");
+            }
+        }
+    }
+
+    #[test]
     fn gemm_accumulates_with_beta() {
         // [1 2] [3; 4] = 11, plus 2 * 5
         let mut c = [5.0];

@@ -5,15 +5,20 @@
 //! Assumptions, since no portable interface reports them:
 //! - the clock is the `cpu MHz` line of `/proc/cpuinfo`: the nominal clock inside a
 //!   virtual machine, so a core that boosts above it can measure above "peak";
-//! - lanes: 16 with AVX-512, 8 with AVX2+FMA, 4 otherwise;
+//! - lanes: those of the instructions the kernels run ([`Machine::at_level`]): 16
+//!   with AVX-512, 8 with AVX2+FMA, 4 for the portable code (SSE2 or NEON);
 //! - FMA units, counted in full-width (lanes-wide) units: AMD Zen 2-4 (family
 //!   0x17 and 0x19) have two 256-bit FMA pipes, so one 512-bit unit with AVX-512 and
 //!   two 256-bit ones with AVX2; everything else is taken to have two (Intel's client
 //!   cores with AVX-512 and some Xeons have only one: the peak is then twice too high).
+//!   The portable x86-64 code has no FMA instruction; its peak counts a multiply and
+//!   an add pipe per unit, the same operations per cycle.
 
 use std::fmt;
 
 use serde::Serialize;
+
+use crate::simd::Level;
 
 /// The processor, as far as the peak rate is concerned.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -28,6 +33,9 @@ pub struct Machine {
     pub lanes: usize,
     /// Fused multiply-add units, each `lanes` wide.
     pub fma_units: usize,
+    /// Whether the FMA pipes are 256 bits wide whatever the instructions (AMD Zen 2-4).
+    #[serde(skip)]
+    fma_256_bit: bool,
 }
 
 impl Machine {
@@ -48,23 +56,38 @@ impl Machine {
         };
         let flags: Vec<&str> = field("flags").split_whitespace().collect();
         let has = |f: &str| flags.contains(&f);
-        let lanes = if has("avx512f") {
-            16
+        let best = if has("avx512f") {
+            Level::Avx512
         } else if has("avx2") && has("fma") {
-            8
+            Level::Avx2
         } else {
-            4
+            Level::Portable
         };
-        let amd_256_bit_fma = field("vendor_id") == "AuthenticAMD"
-            && matches!(field("cpu family").parse::<u32>(), Ok(23 | 25));
-        let fma_units = if amd_256_bit_fma && lanes == 16 { 1 } else { 2 };
-        Machine {
+        let machine = Machine {
             model: field("model name").to_string(),
             cores,
             clock_ghz: field("cpu MHz").parse::<f64>().map_or(0.0, |mhz| mhz / 1e3),
-            lanes,
-            fma_units,
-        }
+            lanes: 0,
+            fma_units: 0,
+            fma_256_bit: field("vendor_id") == "AuthenticAMD"
+                && matches!(field("cpu family").parse::<u32>(), Ok(23 | 25)),
+        };
+        machine.at_level(best)
+    }
+
+    /// The same machine running kernels compiled for `level` (no wider than what
+    /// it was detected to have): its lanes, FMA units and so its peak.
+    pub fn at_level(mut self, level: Level) -> Self {
+        self.lanes = match self.lanes {
+            0 => level.lanes(),
+            detected => level.lanes().min(detected),
+        };
+        self.fma_units = if self.fma_256_bit && self.lanes == 16 {
+            1
+        } else {
+            2
+        };
+        self
     }
 
     /// Peak f32 GFLOP/s on `cores` cores (0 when the clock is unknown).
@@ -111,6 +134,19 @@ mod tests {
         let m = Machine::from_cpuinfo(text, 4);
         assert_eq!((m.lanes, m.fma_units), (8, 2));
         assert!((m.peak_gflops(1) - 96.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn zen4_restricted_to_avx2_has_two_256_bit_units_and_the_same_peak() {
+        let m = Machine::from_cpuinfo(ZEN4, 2).at_level(Level::Avx2);
+        assert_eq!((m.lanes, m.fma_units), (8, 2));
+        assert!((m.peak_gflops(2) - 166.153_216).abs() < 1e-6);
+        let p = m.at_level(Level::Portable);
+        assert_eq!((p.lanes, p.fma_units), (4, 2));
+        assert!((p.peak_gflops(1) - 41.538_304).abs() < 1e-6);
+        // No level widens a machine beyond what it has.
+        let avx2_only = Machine::from_cpuinfo(&ZEN4.replace(" avx512f", ""), 2);
+        assert_eq!(avx2_only.at_level(Level::Avx512).lanes, 8);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use digitnet::bench::{self, EpochTiming, InferenceTiming, Machine};
 use digitnet::data;
 use digitnet::nn::Activation;
 use digitnet::normalize::Normalizer;
+use digitnet::simd::{self, Level};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -40,6 +41,13 @@ pub struct BenchArgs {
 struct Report {
     tool: &'static str,
     threads: usize,
+    /// The instructions our kernels ran (`DIGITNET_SIMD`, else the best here).
+    simd: Level,
+    /// The best this processor has.
+    simd_best: Level,
+    /// The instructions of the GEMM crate's kernel (fixed when it was built).
+    gemm_kernel: Level,
+    /// The machine at `simd`'s width, and its peak on `threads` cores.
     machine: Machine,
     peak_gflops: f64,
     mnist_source: &'static str,
@@ -61,7 +69,8 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<ExitCode> {
             "--epochs and --digits-epochs should be at least 1, --rows at least 128",
         ))?;
     }
-    let machine = Machine::detect();
+    let level = simd::configured()?;
+    let machine = Machine::detect().at_level(level);
     let scale = Normalizer::Scale { pixel_max: 255.0 };
     let (mnist, test, source) = mnist_sets(args.rows, args.synthetic)?;
     let progress = |what: &str| {
@@ -86,6 +95,9 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<ExitCode> {
     let report = Report {
         tool: "digitnet",
         threads,
+        simd: level,
+        simd_best: Level::best(),
+        gemm_kernel: simd::gemm_kernel(),
         peak_gflops: machine.peak_gflops(threads.min(machine.cores)),
         machine,
         mnist_source: source,
@@ -132,8 +144,9 @@ fn render(r: &Report) -> String {
     };
     let i = &r.inference_relu800;
     format!(
-        "{}\nthreads: {}, peak for them {:.0} GFLOP/s; MNIST-shaped data: {} ({} rows)\n\n{}{}{}{:<28} {:>11.0} images/s (batch {}) {:>7.1} GFLOP/s*\n{:<28} {:>9.1} us\n\n* the dense products' operations per second: sparse inputs need fewer, so this can exceed the peak\n",
+        "{}\n{}\nthreads: {}, peak for them {:.0} GFLOP/s; MNIST-shaped data: {} ({} rows)\n\n{}{}{}{:<28} {:>11.0} images/s (batch {}) {:>7.1} GFLOP/s*\n{:<28} {:>9.1} us\n\n* the dense products' operations per second: sparse inputs need fewer, so this can exceed the peak\n",
         r.machine,
+        kernels_line(r),
         r.threads,
         r.peak_gflops,
         r.mnist_source,
@@ -147,5 +160,25 @@ fn render(r: &Report) -> String {
         i.gflops,
         "one image, latency",
         i.latency_us,
+    )
+}
+
+/// Which kernels ran: ours at the chosen level, and the GEMM crate's.
+fn kernels_line(r: &Report) -> String {
+    let chosen = if r.simd == r.simd_best {
+        format!("the best here; {}=avx2|portable restricts them", simd::ENV)
+    } else {
+        format!(
+            "{}={}; the best here is {}",
+            simd::ENV,
+            r.simd.setting(),
+            r.simd_best.name()
+        )
+    };
+    format!(
+        "kernels: {} ({chosen}); GEMM: matrixmultiply's {} kernel on {} thread(s)",
+        r.simd.name(),
+        r.gemm_kernel.name(),
+        r.threads
     )
 }

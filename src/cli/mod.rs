@@ -100,6 +100,11 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),
     };
+    // DIGITNET_SIMD is read once; a bad value is a usage error before any work.
+    if let Err(err) = digitnet::simd::configured() {
+        eprintln!("error: {err}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let result = set_threads(cli.threads).and_then(|threads| match cli.command {
         Some(Command::Train(args)) => train::run(*args, threads),
         Some(Command::Eval(args)) => eval::run(args),

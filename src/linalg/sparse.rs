@@ -268,7 +268,7 @@ pub fn sparse_times_dense(
         };
         return combine_in_threads(rows, b, m, c, threads);
     }
-    let (k, wide) = (a.cols, has_32_wide_registers());
+    let k = a.cols;
     split_rows(
         c,
         m,
@@ -277,24 +277,12 @@ pub fn sparse_times_dense(
         &mut a.groups,
         |first, block, groups| {
             let mine = &dense[first * k..][..block.len() / m * k];
-            crate::simd::dispatch!(fn(groups: &mut RowGroups, mine: &[f32], k: usize, b: &[f32], m: usize, block: &mut [f32], wide: bool) -> () {
+            crate::simd::dispatch!(fn(groups: &mut RowGroups, mine: &[f32], k: usize, b: &[f32], m: usize, block: &mut [f32]) -> () {
                 groups.list(mine, k);
-                combine_groups(groups, b, m, block, wide)
+                combine_groups(groups, b, m, block, crate::simd::level())
             })
         },
     );
-}
-
-/// Whether the processor has AVX-512's 32 registers of 16 floats.
-fn has_32_wide_registers() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
 }
 
 /// `G = A^T D` for the sparse `n x k` matrix `a` and the dense row-major `n x m`
@@ -418,7 +406,7 @@ fn combine_block<const N: usize>(
 /// Runs `work(first_row, rows, scratch)` on `threads` contiguous parts of the
 /// row-major matrix `c` (`m` wide), each but the last a multiple of `align` rows and
 /// each with its own element of `scratch` (grown to one per part): the calling
-/// thread takes the first part, scoped threads the others.
+/// thread takes the first part, scoped threads the others (at its [`crate::simd::level`]).
 fn split_rows<S: Default + Send>(
     c: &mut [f32],
     m: usize,
@@ -437,10 +425,11 @@ fn split_rows<S: Default + Send>(
     let Some((_, (mine, my_scratch))) = parts.next() else {
         return;
     };
+    let level = crate::simd::level();
     std::thread::scope(|scope| {
         for (t, (part, scratch)) in parts {
             let work = &work;
-            scope.spawn(move || work(t * per, part, scratch));
+            scope.spawn(move || crate::simd::with_level(level, || work(t * per, part, scratch)));
         }
         work(0, mine, my_scratch);
     });
@@ -449,6 +438,12 @@ fn split_rows<S: Default + Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd::{supported_levels, with_level};
+
+    /// Every supported level, over and over: each thread count meets a level.
+    fn levels() -> impl Iterator<Item = crate::simd::Level> {
+        supported_levels().into_iter().rev().cycle()
+    }
 
     /// A `rows x cols` matrix with zeros where `(i * 7 + p * 3) % 5 < 3`.
     fn mostly_zero(rows: usize, cols: usize) -> Vec<f32> {
@@ -541,10 +536,12 @@ mod tests {
             let mut s = SparseRows::default();
             assert!(s.gather_if_sparse(&a, n, k, 0.5));
             let want = product(&a, false, &b, n, k, m);
-            for threads in [1, 2, 4, 20] {
+            for (threads, level) in [1, 2, 4, 20].into_iter().zip(levels()) {
                 let mut c = vec![f32::NAN; n * m];
-                sparse_times_dense(&mut s, &a, &b, m, &mut c, threads);
-                assert_eq!(c, want, "{n} rows, {threads} threads");
+                with_level(level, || {
+                    sparse_times_dense(&mut s, &a, &b, m, &mut c, threads)
+                });
+                assert_eq!(c, want, "{n} rows, {threads} threads, {level:?}");
             }
         }
     }
@@ -578,10 +575,12 @@ mod tests {
         s.list_columns(&a);
         // A^T is k x n; its transpose-view of `a` is read with ta = true.
         let want = product(&a, true, &d, k, n, m);
-        for threads in [1, 2, 3] {
+        for (threads, level) in [1, 2, 3].into_iter().zip(levels()) {
             let mut g = vec![f32::NAN; k * m];
-            sparse_transpose_times_dense(&s, &d, m, &mut g, threads);
-            assert_eq!(g, want, "{threads} threads");
+            with_level(level, || {
+                sparse_transpose_times_dense(&s, &d, m, &mut g, threads)
+            });
+            assert_eq!(g, want, "{threads} threads, {level:?}");
         }
     }
 
