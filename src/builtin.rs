@@ -17,7 +17,7 @@ pub const MNIST_MODEL_NAME: &str = "built-in MNIST model (assets/models/mnist.sa
 
 impl Model {
     /// The 28x28 MNIST model embedded in the library (see [`crate::builtin`]).
-    /// Parsing and checking its 2.5 MB takes a few milliseconds; keep the result.
+    /// Each call parses and checks the embedded file: keep the result.
     pub fn builtin_mnist() -> Result<Model> {
         Model::from_bytes(MNIST_MODEL_BYTES, MNIST_MODEL_NAME)
     }
