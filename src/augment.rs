@@ -146,8 +146,8 @@ impl Augment {
         }
         if self.stroke > MAX_STROKE || self.blur > MAX_BLUR {
             return Err(Error::config(format!(
-                "invalid augmentation stroke {} or blur {}, which should be at most {MAX_STROKE} and {MAX_BLUR} pixels",
-                self.stroke, self.blur
+                "invalid augmentation stroke {} or blur {}, which should be at most {} and {} pixels",
+                self.stroke, self.blur, MAX_STROKE, MAX_BLUR
             )));
         }
         Ok(())
