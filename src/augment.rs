@@ -146,7 +146,7 @@ impl Augment {
         }
         if self.stroke > MAX_STROKE || self.blur > MAX_BLUR {
             return Err(Error::config(format!(
-                "invalid augmentation stroke {} or blur {}, which should be at most {} and {} pixels",
+                "invalid augmentation stroke {} or blur {}: each should be at most {} and {} pixels",
                 self.stroke, self.blur, MAX_STROKE, MAX_BLUR
             )));
         }
