@@ -145,9 +145,9 @@ impl Augment {
             )));
         }
         if self.stroke > MAX_STROKE || self.blur > MAX_BLUR {
+            let given = format!("stroke {} or blur {}", self.stroke, self.blur);
             return Err(Error::config(format!(
-                "invalid augmentation stroke {} or blur {}: each should be at most {} and {} pixels",
-                self.stroke, self.blur, MAX_STROKE, MAX_BLUR
+                "invalid augmentation {given}: at most {MAX_STROKE} and {MAX_BLUR} pixels"
             )));
         }
         Ok(())
