@@ -1,4 +1,5 @@
-//! `digitnet predict --model M IMAGE...`: read the digit in each picture.
+//! `digitnet predict [--model M] IMAGE...`: read the digit in each picture, with
+//! the built-in MNIST model unless `--model` names another.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,13 +9,14 @@ use clap::Args;
 use serde::Serialize;
 
 use digitnet::predict::Prediction;
-use digitnet::{Model, model_report, preprocess};
+use digitnet::{model_report, preprocess};
 
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// A model file written by `digitnet train --save`.
+    /// A model file written by `digitnet train --save` (default: the built-in
+    /// 28x28 MNIST model).
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// Pictures to read: PNG, JPEG, BMP, GIF or PGM, dark ink on light paper or the reverse.
     #[arg(required = true)]
     images: Vec<PathBuf>,
@@ -52,7 +54,7 @@ struct Entry {
 /// on stderr and make the exit code non-zero.
 pub fn run(args: PredictArgs) -> Result<ExitCode> {
     super::check_min_confidence(args.min_confidence)?;
-    let model = Model::load(&args.model)?;
+    let (model, model_name) = super::load_model(args.model.as_deref())?;
     let mut entries = Vec::new();
     let mut failed = false;
     for path in &args.images {
@@ -92,7 +94,6 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
         entries.push(entry);
     }
     if args.json {
-        let model_name = args.model.display().to_string();
         let out = serde_json::json!({ "model": model_name, "predictions": entries });
         println!("{}", serde_json::to_string(&out)?);
     }
