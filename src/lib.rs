@@ -80,6 +80,7 @@ pub mod model_file;
 pub mod model_report;
 pub mod nn;
 pub mod normalize;
+pub mod number;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod predict;
