@@ -23,6 +23,7 @@ mod api;
 mod classifier;
 mod error;
 pub mod input;
+mod multipart;
 mod page;
 mod shutdown;
 
