@@ -29,16 +29,76 @@ pub const MAX_PIXELS_PER_BYTE: u64 = 8 * 1032;
 /// megabytes at most), so small headers are judged by the decoder's own errors.
 const ALWAYS_DECODED_PIXELS: u64 = 1 << 20;
 
+/// JPEG files up to this size are read whole and decoded straight to grey.
+const MAX_JPEG_BYTES: u64 = 256 << 20;
+
 /// Reads the image file at `path` as grayscale.
 pub fn open(path: &Path) -> Result<Gray> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    decode_from(BufReader::new(file), len, &path.display().to_string())
+    let mut reader = BufReader::new(file);
+    let head = reader.fill_buf().map_err(|e| Error::io(path, e))?;
+    if is_jpeg(head) && len <= MAX_JPEG_BYTES {
+        let mut bytes = Vec::with_capacity(len as usize);
+        std::io::Read::read_to_end(&mut reader, &mut bytes).map_err(|e| Error::io(path, e))?;
+        return decode(&bytes, &path.display().to_string());
+    }
+    decode_from(reader, len, &path.display().to_string())
 }
 
 /// Decodes an image held in memory (an upload, say); `origin` names it in errors.
 pub fn decode(bytes: &[u8], origin: &str) -> Result<Gray> {
+    if is_jpeg(bytes)
+        && let Some(gray) = jpeg_luma(bytes, origin)?
+    {
+        return Ok(gray);
+    }
     decode_from(Cursor::new(bytes), bytes.len() as u64, origin)
+}
+
+/// Whether `bytes` start like a JPEG file (SOI and a marker).
+fn is_jpeg(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xFF, 0xD8, 0xFF])
+}
+
+/// Decodes a JPEG's luma channel alone (no colour conversion: several times
+/// faster and smaller than decoding colour), after checking its size.
+/// `None` when this decoder cannot read the file (CMYK, say), so the general
+/// path can try it and name the problem.
+fn jpeg_luma(bytes: &[u8], origin: &str) -> Result<Option<Gray>> {
+    use zune_jpeg::zune_core::bytestream::ZCursor;
+    use zune_jpeg::zune_core::colorspace::ColorSpace;
+    use zune_jpeg::zune_core::options::DecoderOptions;
+
+    let options = DecoderOptions::default()
+        .jpeg_set_out_colorspace(ColorSpace::Luma)
+        .set_max_width(MAX_SIDE as usize)
+        .set_max_height(MAX_SIDE as usize);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    if decoder.decode_headers().is_err() {
+        return Ok(None);
+    }
+    let Some(info) = decoder.info() else {
+        return Ok(None);
+    };
+    let size = (u32::from(info.width), u32::from(info.height));
+    check_size(size, origin)?;
+    check_backed(size, bytes.len() as u64, origin)?;
+    if decoder.output_colorspace() != Some(ColorSpace::Luma) {
+        return Ok(None);
+    }
+    let Ok(luma) = decoder.decode() else {
+        return Ok(None);
+    };
+    let (width, height) = (size.0 as usize, size.1 as usize);
+    if luma.len() != width * height {
+        return Ok(None);
+    }
+    Ok(Some(Gray {
+        width,
+        height,
+        pixels: luma.iter().map(|&v| f32::from(v) / 255.0).collect(),
+    }))
 }
 
 /// Guesses the format from the content, checks the header's size (against the
