@@ -18,6 +18,8 @@
 //! - [`preprocess`] and [`predict`]: turn a photo, scan or canvas into the network's
 //!   input the way its training images were prepared, and answer with a digit, its
 //!   probability and the runners-up (or "no digit" with a reason).
+//! - `synth` (feature `images`): seeded synthetic photos of MNIST digits and numbers
+//!   (paper, light, grain, pens, rotation, JPEG) for measuring how photos are read.
 //! - `plot` (feature `plot`): the pictures of a run (digit grid, confusion heatmap,
 //!   curves, mistakes, weights) as PNG or SVG, drawn with an embedded font.
 //! - `serve` (feature `serve`): the drawing page and JSON API behind `digitnet serve`.
@@ -89,6 +91,8 @@ pub mod report;
 #[cfg(feature = "serve")]
 pub mod serve;
 mod simd;
+#[cfg(feature = "images")]
+pub mod synth;
 #[cfg(test)]
 mod test_support;
 pub mod train;

@@ -1,0 +1,322 @@
+//! Scores a model on seeded synthetic photos of MNIST digits (`digitnet::synth`),
+//! checks that preparing clean MNIST digits keeps their accuracy, and times the
+//! preparation of a 12-megapixel JPEG.
+//!
+//! ```sh
+//! cargo run --release --example photo_bench -- [--model M] [--singles N] [--numbers N]
+//!     [--seed S] [--digits test|train] [--save DIR] [--speed] [--no-clean]
+//! ```
+//!
+//! Photos are made from MNIST's test digits (`--digits train` makes them from the
+//! training digits, for tuning the preparation without looking at the test set).
+//! `--save DIR` writes every photo (`single-NNNN-L.jpg`, L its label) and what the
+//! network saw (`single-NNNN-prepared.png`). `--speed` writes a 4000x3000 photo to
+//! the temporary folder and prepares it in a fresh process: CPU time per
+//! preparation (decoding included) and the process's peak memory.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use digitnet::data::{Dataset, mnist};
+use digitnet::preprocess::{self, Gray, Prepared, components, ink};
+use digitnet::synth::{self, Frame, Photo};
+use digitnet::{Error, Model, Result};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+
+const DEFAULT_MODEL: &str = "tests/fixtures/mnist-784-128-10.safetensors";
+
+struct Args {
+    model: PathBuf,
+    singles: usize,
+    numbers: usize,
+    seed: u64,
+    train_digits: bool,
+    save: Option<PathBuf>,
+    speed: bool,
+    clean: bool,
+    time_file: Option<PathBuf>,
+}
+
+fn parse() -> Result<Args> {
+    let mut a = Args {
+        model: PathBuf::from(DEFAULT_MODEL),
+        singles: 1000,
+        numbers: 200,
+        seed: 0,
+        train_digits: false,
+        save: None,
+        speed: false,
+        clean: true,
+        time_file: None,
+    };
+    let mut it = std::env::args().skip(1);
+    let number = |flag: &str, v: Option<String>| -> Result<u64> {
+        v.and_then(|v| v.parse().ok())
+            .ok_or_else(|| Error::config(format!("{flag} needs a whole number")))
+    };
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--model" => a.model = it.next().map(PathBuf::from).unwrap_or_default(),
+            "--singles" => a.singles = number("--singles", it.next())? as usize,
+            "--numbers" => a.numbers = number("--numbers", it.next())? as usize,
+            "--seed" => a.seed = number("--seed", it.next())?,
+            "--digits" => a.train_digits = it.next().as_deref() == Some("train"),
+            "--save" => a.save = it.next().map(PathBuf::from),
+            "--speed" => a.speed = true,
+            "--no-clean" => a.clean = false,
+            "--time-file" => a.time_file = it.next().map(PathBuf::from),
+            other => return Err(Error::config(format!("unknown flag {other}; see the docs"))),
+        }
+    }
+    Ok(a)
+}
+
+fn main() -> Result<()> {
+    let args = parse()?;
+    if let Some(file) = &args.time_file {
+        return time_preparation(file);
+    }
+    let model = Model::load(&args.model)?;
+    let digits = if args.train_digits {
+        mnist::train()?
+    } else {
+        mnist::test()?
+    };
+    println!(
+        "model {}, photos of MNIST {} digits, seed {}",
+        args.model.display(),
+        if args.train_digits {
+            "training"
+        } else {
+            "test"
+        },
+        args.seed
+    );
+    if let Some(dir) = &args.save {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    if args.singles > 0 {
+        let start = Instant::now();
+        let (right, none) = score_singles(&model, &digits, args.singles, args.seed, &args.save)?;
+        println!(
+            "single digits: {right}/{} right ({:.2}%), {none} read as no digit, {:.1} s",
+            args.singles,
+            100.0 * right as f64 / args.singles as f64,
+            start.elapsed().as_secs_f64()
+        );
+    }
+    if args.numbers > 0 {
+        score_numbers(&model, &digits, args.numbers, args.seed)?;
+    }
+    if args.clean {
+        let test = mnist::test()?;
+        let (raw, prepared) = score_clean(&model, &test);
+        println!(
+            "clean MNIST test digits: raw {:.2}%, prepared {:.2}% ({:+.2} points)",
+            100.0 * raw,
+            100.0 * prepared,
+            100.0 * (prepared - raw)
+        );
+    }
+    if args.speed {
+        speed(args.seed)?;
+    }
+    Ok(())
+}
+
+/// A 28x28 digit of `digits` and its label.
+fn digit(digits: &Dataset, i: usize) -> (&[f32], u8) {
+    (digits.image(i), digits.labels[i])
+}
+
+/// Reads `n` single-digit photos: how many were right, how many had no digit.
+fn score_singles(
+    model: &Model,
+    digits: &Dataset,
+    n: usize,
+    seed: u64,
+    save: &Option<PathBuf>,
+) -> Result<(usize, usize)> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let (mut right, mut none) = (0, 0);
+    for k in 0..n {
+        let (pixels, label) = digit(digits, rng.random_range(0..digits.len()));
+        let photo = synth::single(pixels, label, Frame::DEFAULT, &mut rng);
+        let gray = preprocess::decode(&photo.jpeg, "photo")?;
+        let answer = model.predict(&gray);
+        match answer.digit {
+            Some(d) if d == usize::from(label) => right += 1,
+            None => none += 1,
+            _ => {}
+        }
+        if let Some(dir) = save {
+            save_photo(dir, k, &photo, answer.input.as_ref())?;
+        }
+    }
+    Ok((right, none))
+}
+
+/// Writes a photo and the network's input for it.
+fn save_photo(dir: &Path, k: usize, photo: &Photo, input: Option<&Prepared>) -> Result<()> {
+    let name = dir.join(format!("single-{k:04}-{}.jpg", photo.digits[0].label));
+    std::fs::write(&name, &photo.jpeg).map_err(|e| Error::io(&name, e))?;
+    if let Some(p) = input {
+        let bytes: Vec<u8> = p.pixels.iter().map(|v| 255 - v.round() as u8).collect();
+        let img = image::GrayImage::from_raw(p.target.width as u32, p.target.height as u32, bytes)
+            .expect("a prepared input fills its shape");
+        let name = dir.join(format!("single-{k:04}-prepared.png"));
+        img.save(&name)
+            .map_err(|e| Error::data(name.display().to_string(), e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Scores `n` photos of numbers of 2 to 6 digits ("every digit right").
+///
+/// Until the number reader lands, each digit is read from the marks whose centre
+/// lies in its true box: this measures preparation and model on numbers, not the
+/// splitting of a number into digits.
+fn score_numbers(model: &Model, digits: &Dataset, n: usize, seed: u64) -> Result<()> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x6e75_6d62);
+    let mut whole = 0;
+    for _ in 0..n {
+        let len = rng.random_range(2..=6);
+        let chosen: Vec<(&[f32], u8)> = (0..len)
+            .map(|_| digit(digits, rng.random_range(0..digits.len())))
+            .collect();
+        let photo = synth::number(&chosen, Frame::DEFAULT, &mut rng);
+        let gray = preprocess::decode(&photo.jpeg, "number photo")?;
+        whole += usize::from(read_with_true_boxes(model, &gray, &photo));
+    }
+    println!(
+        "numbers (digits read in their true boxes): {whole}/{n} with every digit right ({:.1}%)",
+        100.0 * whole as f64 / n as f64
+    );
+    Ok(())
+}
+
+/// Whether every digit of `photo` is read right from the marks inside its box.
+fn read_with_true_boxes(model: &Model, gray: &Gray, photo: &Photo) -> bool {
+    let Ok(ink) = ink::ink_map(gray) else {
+        return false;
+    };
+    let marks = components::find_components(&ink);
+    photo.digits.iter().all(|placed| {
+        let (x, y, w, h) = placed.bbox;
+        let inside: Vec<usize> = (0..marks.list.len())
+            .filter(|&i| {
+                let [mx, my, mw, mh] = ink.to_picture(marks.list[i].bbox);
+                let (cx, cy) = (mx + mw / 2, my + mh / 2);
+                (x..x + w).contains(&cx) && (y..y + h).contains(&cy)
+            })
+            .collect();
+        let prepared = components::prepare_components(&ink, &marks, &inside, model.target());
+        model.predict_prepared(prepared).digit == Some(usize::from(placed.label))
+    })
+}
+
+/// Accuracy on the raw test images and on the same images prepared as pictures.
+fn score_clean(model: &Model, test: &Dataset) -> (f64, f64) {
+    let (mut raw, mut prepared) = (0, 0);
+    for i in 0..test.len() {
+        let (pixels, label) = digit(test, i);
+        let best = |p: Vec<f32>| digitnet::nn::argmax(&p);
+        raw += usize::from(best(model.probabilities(pixels)) == usize::from(label));
+        let gray = Gray {
+            width: 28,
+            height: 28,
+            pixels: pixels.iter().map(|v| v / 255.0).collect(),
+        };
+        prepared += usize::from(model.predict(&gray).digit == Some(usize::from(label)));
+    }
+    let n = test.len() as f64;
+    (raw as f64 / n, prepared as f64 / n)
+}
+
+/// Writes a 4000x3000 JPEG of one digit and times its preparation in a fresh
+/// process (so the peak memory is the preparation's alone).
+fn speed(seed: u64) -> Result<()> {
+    let test = mnist::test()?;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let (pixels, label) = digit(&test, 0);
+    let photo = synth::single_sized(pixels, label, (4000, 3000), &mut rng);
+    let file = std::env::temp_dir().join("digitnet-photo-4000x3000.jpg");
+    std::fs::write(&file, &photo.jpeg).map_err(|e| Error::io(&file, e))?;
+    println!(
+        "{}: {} bytes, quality {}",
+        file.display(),
+        photo.jpeg.len(),
+        photo.quality
+    );
+    let exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
+    let status = Command::new(exe)
+        .arg("--time-file")
+        .arg(&file)
+        .status()
+        .map_err(|e| Error::io("photo_bench", e))?;
+    if !status.success() {
+        return Err(Error::config("the timing process failed"));
+    }
+    Ok(())
+}
+
+/// Opens and prepares `file` a few times: CPU time per run (median), peak memory.
+fn time_preparation(file: &Path) -> Result<()> {
+    let mut times = Vec::new();
+    let mut answer = None;
+    let (cpu, wall) = (cpu_seconds(), Instant::now());
+    for _ in 0..9 {
+        let before = cpu_seconds();
+        let gray = preprocess::open(file)?;
+        let prepared = preprocess::prepare(&gray, preprocess::Target::MNIST);
+        times.push(cpu_seconds() - before);
+        answer = Some(prepared.map(|p| p.ink_box));
+    }
+    let (cpu, wall) = (cpu_seconds() - cpu, wall.elapsed().as_secs_f64());
+    println!(
+        "open + prepare: mean {:.0} ms CPU, {:.0} ms wall",
+        1000.0 * cpu / times.len() as f64,
+        1000.0 * wall / times.len() as f64
+    );
+    times.sort_by(f64::total_cmp);
+    println!(
+        "open + prepare {}: median {:.0} ms CPU (min {:.0}, max {:.0}) over {} runs; box {:?}",
+        file.display(),
+        1000.0 * times[times.len() / 2],
+        1000.0 * times[0],
+        1000.0 * times[times.len() - 1],
+        times.len(),
+        answer.expect("at least one run")
+    );
+    println!(
+        "peak memory (VmHWM): {}",
+        status_field("VmHWM").unwrap_or("unknown".into())
+    );
+    Ok(())
+}
+
+/// This process's user + system CPU time, from /proc/self/stat (Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Fields 14 and 15 of the file (utime, stime) are 11 and 12 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// A field of /proc/self/status, such as "VmHWM".
+fn status_field(name: &str) -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(name))
+        .map(|l| l[name.len() + 1..].trim().to_string())
+}
