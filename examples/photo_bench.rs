@@ -173,14 +173,15 @@ fn save_photo(dir: &Path, k: usize, photo: &Photo, input: Option<&Prepared>) -> 
     Ok(())
 }
 
-/// Scores `n` photos of numbers of 2 to 6 digits ("every digit right").
-///
-/// Until the number reader lands, each digit is read from the marks whose centre
-/// lies in its true box: this measures preparation and model on numbers, not the
-/// splitting of a number into digits.
+/// Scores `n` photos of numbers of 2 to 6 digits ("every digit right"): read by
+/// the number reader (`Model::read_number`: finding the digits, then reading
+/// them), and, to tell the two apart, with each digit read from the marks whose
+/// centre lies in its true box.
 fn score_numbers(model: &Model, digits: &Dataset, n: usize, seed: u64) -> Result<()> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x6e75_6d62);
-    let mut whole = 0;
+    let (mut whole, mut true_boxes, mut miscounted, mut flagged) = (0, 0, 0, 0);
+    let mut wrong_but_sure = 0;
+    let start = Instant::now();
     for _ in 0..n {
         let len = rng.random_range(2..=6);
         let chosen: Vec<(&[f32], u8)> = (0..len)
@@ -188,11 +189,27 @@ fn score_numbers(model: &Model, digits: &Dataset, n: usize, seed: u64) -> Result
             .collect();
         let photo = synth::number(&chosen, Frame::DEFAULT, &mut rng);
         let gray = preprocess::decode(&photo.jpeg, "number photo")?;
-        whole += usize::from(read_with_true_boxes(model, &gray, &photo));
+        let truth: String = photo.digits.iter().map(|d| d.label.to_string()).collect();
+        let reading = model.read_number(&gray, 0.6).ok();
+        let number = reading.as_ref().and_then(|r| r.number.clone());
+        let uncertain = reading.as_ref().is_none_or(|r| r.uncertain);
+        let right = number.as_deref() == Some(truth.as_str());
+        whole += usize::from(right);
+        flagged += usize::from(uncertain);
+        wrong_but_sure += usize::from(!right && !uncertain);
+        miscounted += usize::from(number.as_ref().is_none_or(|n| n.len() != truth.len()));
+        true_boxes += usize::from(read_with_true_boxes(model, &gray, &photo));
     }
+    let pct = |k: usize| 100.0 * k as f64 / n as f64;
     println!(
-        "numbers (digits read in their true boxes): {whole}/{n} with every digit right ({:.1}%)",
-        100.0 * whole as f64 / n as f64
+        "numbers: {whole}/{n} with every digit right ({:.1}%), {:.1} s; {miscounted} with the \
+         wrong number of digits; {flagged} uncertain; {wrong_but_sure} wrong and not uncertain",
+        pct(whole),
+        start.elapsed().as_secs_f64()
+    );
+    println!(
+        "numbers, each digit read in its true box: {true_boxes}/{n} ({:.1}%)",
+        pct(true_boxes)
     );
     Ok(())
 }

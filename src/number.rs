@@ -16,6 +16,7 @@
 //! than [`MAX_DIGITS`] digit-like marks is refused ([`TooManyMarks`]).
 
 pub mod group;
+mod read;
 pub mod split;
 
 use std::fmt;
@@ -166,6 +167,29 @@ impl NumberReading {
         }
     }
 
+    /// The answer as text for `file`: the number (or `no number`) on one line,
+    /// then each digit with its probability and box; with `show`, each prepared
+    /// input as a small text picture.
+    pub fn to_text(&self, file: &str, show: bool) -> String {
+        let mut out = match (&self.number, &self.reason) {
+            (Some(n), None) => format!("{file}: {n}\n"),
+            (Some(n), Some(why)) => format!("{file}: {n} (not sure: {why})\n"),
+            (None, why) => format!("{file}: no number ({})\n", why.as_deref().unwrap_or("")),
+        };
+        for d in &self.digits {
+            let [x, y, w, h] = d.rect;
+            out.push_str(&format!(
+                "  {}  {:5.1}%  box x {x}, y {y}, {w}x{h}\n",
+                d.digit,
+                100.0 * d.confidence
+            ));
+            if let (true, Some(input)) = (show, &d.input) {
+                out.push_str(&input.to_text());
+            }
+        }
+        out
+    }
+
     /// No number, with the reason.
     pub fn none(reason: impl Into<String>) -> Self {
         NumberReading {
@@ -269,6 +293,21 @@ mod tests {
         assert_eq!(none["number"], serde_json::Value::Null);
         assert_eq!(none["reason"], "blank");
         assert_eq!(none["digits"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn the_text_names_the_number_each_digit_and_its_box() {
+        let r = NumberReading::from_digits(vec![digit(2, 0.99), digit(5, 0.4)], 0.6);
+        let text = r.to_text("a.jpg", false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with("a.jpg: 25 (not sure: digit 2 has"),
+            "{text}"
+        );
+        assert_eq!(lines[1], "  2   99.0%  box x 20, y 0, 8x12");
+        assert_eq!(lines[2], "  5   40.0%  box x 50, y 0, 8x12");
+        let none = NumberReading::none("the picture is blank").to_text("b.png", true);
+        assert_eq!(none, "b.png: no number (the picture is blank)\n");
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! The input is every connected piece of ink (a [`Mark`]: its box and its pixel
 //! count). The steps, each a function below:
 //!
-//! 1. [`drop_lines`]: long thin marks (a ruled page's lines, an underline) are no digit;
+//! 1. [`drop_lines`]: long thin marks (a ruled page's lines, an underline) are no digit,
+//!    and [`drop_specks`]: marks with a tiny share of the ink are dust;
 //! 2. [`merge_overlapping`]: pieces stacked in one column (a 5's flag, a broken stroke,
 //!    a 4 with an open top) become one group;
-//! 3. [`row_height`]: the height of a digit in this row, from the tall groups;
+//! 3. [`row_height`]: the height of a digit in this row, from the tall groups (a row
+//!    shorter than [`MIN_DIGIT_FRACTION`] of the picture is dust, not digits);
 //! 4. [`attach_small`]: pieces too short to be a digit join their nearest group (or
 //!    are dropped as stray marks when no group is near);
 //! 5. [`check_one_row`]: groups stacked in several rows (a page of text) are no number;
@@ -37,6 +39,12 @@ pub const SMALL_FRACTION: f32 = 0.45;
 /// A piece farther than this (in row heights) from every digit is a stray mark.
 pub const ATTACH_DISTANCE: f32 = 1.0;
 
+/// A mark with fewer pixels than this fraction of the largest mark's is a speck.
+pub const SPECK_FRACTION: f32 = 0.03;
+
+/// Digits are at least this fraction of the picture's shorter side tall.
+pub const MIN_DIGIT_FRACTION: f32 = 0.04;
+
 /// A group wider than this many times its height holds touching digits.
 pub const WIDE_ASPECT: f32 = 1.3;
 
@@ -66,8 +74,9 @@ pub enum Layout {
     TooMany(usize),
 }
 
-/// Groups `marks` into the digits of one row (see the module docs).
-pub fn group(marks: &[Mark]) -> Layout {
+/// Groups `marks` of a picture whose shorter side is `short_side` pixels into the
+/// digits of one row (see the module docs).
+pub fn group(marks: &[Mark], short_side: usize) -> Layout {
     if marks.is_empty() {
         return Layout::NoNumber("no ink stands out from the paper".into());
     }
@@ -79,8 +88,15 @@ pub fn group(marks: &[Mark]) -> Layout {
             if marks.len() == 1 { "" } else { "s" }
         ));
     }
+    let kept = drop_specks(marks, &kept);
     let groups = merge_overlapping(marks, &kept);
     let height = row_height(&groups);
+    if (height as f32) < MIN_DIGIT_FRACTION * short_side as f32 {
+        return Layout::NoNumber(format!(
+            "the marks are at most {height} pixels tall, too small for digits in a picture \
+             {short_side} pixels high (specks or dust?)"
+        ));
+    }
     let groups = attach_small(groups, height);
     if let Err(reason) = check_one_row(&groups, height) {
         return Layout::NoNumber(reason);
@@ -99,6 +115,16 @@ pub fn drop_lines(marks: &[Mark]) -> Vec<usize> {
             let r = marks[i].rect;
             (r.w as f32) < LINE_ASPECT * r.h as f32
         })
+        .collect()
+}
+
+/// The marks of `kept` that hold at least [`SPECK_FRACTION`] of the largest one's pixels.
+pub fn drop_specks(marks: &[Mark], kept: &[usize]) -> Vec<usize> {
+    let largest = kept.iter().map(|&i| marks[i].pixels).max().unwrap_or(0);
+    let least = SPECK_FRACTION * largest as f32;
+    kept.iter()
+        .copied()
+        .filter(|&i| marks[i].pixels as f32 >= least)
         .collect()
 }
 
@@ -223,7 +249,7 @@ mod tests {
     fn mark(x: usize, y: usize, w: usize, h: usize) -> Mark {
         Mark {
             rect: Rect { x, y, w, h },
-            pixels: w * h / 4,
+            pixels: (w * h / 4).max(1),
         }
     }
 
@@ -246,7 +272,7 @@ mod tests {
             mark(0, 12, 40, 58),
             mark(60, 8, 40, 62),
         ];
-        let layout = group(&marks);
+        let layout = group(&marks, 100);
         assert_eq!(members(&layout), vec![vec![1], vec![2], vec![0]]);
         assert!(matches!(layout, Layout::Row { height: 60, .. }));
     }
@@ -259,14 +285,14 @@ mod tests {
             mark(20, 10, 35, 8),
             mark(80, 10, 40, 70),
         ];
-        assert_eq!(members(&group(&marks)), vec![vec![0, 1], vec![2]]);
+        assert_eq!(members(&group(&marks, 100)), vec![vec![0, 1], vec![2]]);
     }
 
     #[test]
     fn a_broken_stroke_joins_across_its_gap() {
         // A "1" broken in the middle: two thin pieces, one column, 6 px apart.
         let marks = [mark(10, 0, 8, 35), mark(11, 41, 8, 39), mark(50, 0, 40, 80)];
-        let layout = group(&marks);
+        let layout = group(&marks, 100);
         assert_eq!(members(&layout), vec![vec![0, 1], vec![2]]);
         assert_eq!(row_of(&layout)[0].rect, Rect::new(10, 0, 9, 80));
     }
@@ -276,36 +302,50 @@ mod tests {
         // The left stroke with the bar (an "L"), and the tall right stroke that
         // crosses the bar's right end without touching the left stroke.
         let marks = [mark(0, 0, 45, 50), mark(30, 0, 10, 80), mark(70, 0, 40, 80)];
-        assert_eq!(members(&group(&marks)), vec![vec![0, 1], vec![2]]);
+        assert_eq!(members(&group(&marks, 100)), vec![vec![0, 1], vec![2]]);
     }
 
     #[test]
     fn slanted_neighbours_that_barely_overlap_stay_apart() {
         // Two 40-wide digits whose boxes overlap by 8 px (a slanted hand).
         let marks = [mark(0, 0, 40, 80), mark(32, 0, 40, 80)];
-        assert_eq!(members(&group(&marks)), vec![vec![0], vec![1]]);
+        assert_eq!(members(&group(&marks, 100)), vec![vec![0], vec![1]]);
         // Two ones, 10 px wide, side by side with a 4 px overlap of their boxes.
         let ones = [mark(0, 0, 10, 80), mark(6, 0, 10, 80)];
-        assert_eq!(members(&group(&ones)), vec![vec![0], vec![1]]);
+        assert_eq!(members(&group(&ones, 100)), vec![vec![0], vec![1]]);
     }
 
     #[test]
     fn stacked_digits_far_apart_are_not_one_digit() {
         // Same column, a full row height apart: two rows, not one digit.
-        let layout = group(&[mark(0, 0, 40, 60), mark(0, 120, 40, 60)]);
+        let layout = group(&[mark(0, 0, 40, 60), mark(0, 120, 40, 60)], 100);
         assert!(matches!(layout, Layout::NoNumber(ref r) if r.contains("several lines")));
     }
 
     #[test]
     fn small_pieces_join_their_nearest_digit_and_strays_are_dropped() {
-        // A dot 5 px right of the first digit joins it; a speck 300 px away is dropped.
+        // A blob 5 px right of the first digit joins it; one 360 px away is dropped.
         let marks = [
             mark(0, 0, 40, 80),
-            mark(45, 30, 6, 6),
+            mark(45, 30, 12, 12),
             mark(100, 0, 40, 80),
-            mark(500, 40, 5, 5),
+            mark(500, 40, 12, 12),
         ];
-        assert_eq!(members(&group(&marks)), vec![vec![0, 1], vec![2]]);
+        assert_eq!(members(&group(&marks, 100)), vec![vec![0, 1], vec![2]]);
+    }
+
+    #[test]
+    fn specks_and_dust_are_not_digits() {
+        // A speck of 2 pixels beside a digit of 1200 is dropped, not joined to it.
+        let mut marks = vec![mark(0, 0, 40, 80), mark(42, 10, 2, 2)];
+        marks[1].pixels = 2;
+        assert_eq!(members(&group(&marks, 100)), vec![vec![0]]);
+        // Only dust in a 1000-pixel-high picture: no number.
+        let dust = [mark(10, 10, 5, 6), mark(400, 300, 6, 5)];
+        let Layout::NoNumber(reason) = group(&dust, 1000) else {
+            panic!("dust read as digits")
+        };
+        assert!(reason.contains("specks or dust"), "{reason}");
     }
 
     #[test]
@@ -315,19 +355,19 @@ mod tests {
             mark(0, 100, 900, 3),
             mark(0, 150, 880, 2),
         ];
-        let Layout::NoNumber(reason) = group(&lines) else {
+        let Layout::NoNumber(reason) = group(&lines, 100) else {
             panic!("lines read as digits")
         };
         assert!(reason.contains("3 long straight lines"), "{reason}");
         // Digits written between the lines are still read.
         let mut marks = lines.to_vec();
         marks.extend([mark(100, 60, 20, 35), mark(130, 60, 20, 35)]);
-        assert_eq!(members(&group(&marks)), vec![vec![3], vec![4]]);
+        assert_eq!(members(&group(&marks, 100)), vec![vec![3], vec![4]]);
     }
 
     #[test]
     fn no_marks_is_no_number() {
-        assert!(matches!(group(&[]), Layout::NoNumber(r) if r.contains("no ink")));
+        assert!(matches!(group(&[], 100), Layout::NoNumber(r) if r.contains("no ink")));
     }
 
     #[test]
@@ -336,7 +376,7 @@ mod tests {
         let marks: Vec<Mark> = (0..3)
             .flat_map(|line| (0..10).map(move |i| mark(i * 18, line * 30, 14, 20)))
             .collect();
-        let Layout::NoNumber(reason) = group(&marks) else {
+        let Layout::NoNumber(reason) = group(&marks, 100) else {
             panic!("text read as a number")
         };
         assert!(
@@ -348,8 +388,8 @@ mod tests {
     #[test]
     fn more_than_eight_digits_are_too_many() {
         let nine: Vec<Mark> = (0..9).map(|i| mark(i * 50, 0, 40, 60)).collect();
-        assert_eq!(group(&nine), Layout::TooMany(9));
-        assert_eq!(row_of(&group(&nine[..8])).len(), 8);
+        assert_eq!(group(&nine, 100), Layout::TooMany(9));
+        assert_eq!(row_of(&group(&nine[..8], 100)).len(), 8);
     }
 
     #[test]
