@@ -10,7 +10,8 @@
 //! Photos are made from MNIST's test digits (`--digits train` makes them from the
 //! training digits, for tuning the preparation without looking at the test set).
 //! `--save DIR` writes every photo (`single-NNNN-L.jpg`, L its label) and what the
-//! network saw (`single-NNNN-prepared.png`). `--speed` writes a 4000x3000 photo to
+//! network saw (`single-NNNN-prepared.png`), and each misread number
+//! (`number-NNNN-TRUTH.jpg`) with the picture of its reading (`number-NNNN-read.png`). `--speed` writes a 4000x3000 photo to
 //! the temporary folder and prepares it in a fresh process: CPU time per
 //! preparation (decoding included) and the process's peak memory.
 
@@ -108,7 +109,7 @@ fn main() -> Result<()> {
         );
     }
     if args.numbers > 0 {
-        score_numbers(&model, &digits, args.numbers, args.seed)?;
+        score_numbers(&model, &digits, args.numbers, args.seed, &args.save)?;
     }
     if args.clean {
         let test = mnist::test()?;
@@ -177,12 +178,18 @@ fn save_photo(dir: &Path, k: usize, photo: &Photo, input: Option<&Prepared>) -> 
 /// the number reader (`Model::read_number`: finding the digits, then reading
 /// them), and, to tell the two apart, with each digit read from the marks whose
 /// centre lies in its true box.
-fn score_numbers(model: &Model, digits: &Dataset, n: usize, seed: u64) -> Result<()> {
+fn score_numbers(
+    model: &Model,
+    digits: &Dataset,
+    n: usize,
+    seed: u64,
+    save: &Option<PathBuf>,
+) -> Result<()> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x6e75_6d62);
     let (mut whole, mut true_boxes, mut miscounted, mut flagged) = (0, 0, 0, 0);
     let mut wrong_but_sure = 0;
     let start = Instant::now();
-    for _ in 0..n {
+    for k in 0..n {
         let len = rng.random_range(2..=6);
         let chosen: Vec<(&[f32], u8)> = (0..len)
             .map(|_| digit(digits, rng.random_range(0..digits.len())))
@@ -199,6 +206,9 @@ fn score_numbers(model: &Model, digits: &Dataset, n: usize, seed: u64) -> Result
         wrong_but_sure += usize::from(!right && !uncertain);
         miscounted += usize::from(number.as_ref().is_none_or(|n| n.len() != truth.len()));
         true_boxes += usize::from(read_with_true_boxes(model, &gray, &photo));
+        if let (Some(dir), false, Some(reading)) = (save, right, &reading) {
+            save_number(dir, k, &truth, &photo, &gray, reading)?;
+        }
     }
     let pct = |k: usize| 100.0 * k as f64 / n as f64;
     println!(
@@ -212,6 +222,23 @@ fn score_numbers(model: &Model, digits: &Dataset, n: usize, seed: u64) -> Result
         pct(true_boxes)
     );
     Ok(())
+}
+
+/// Writes a misread number's photo (`number-NNNN-TRUTH.jpg`) and the picture of
+/// its reading (`number-NNNN-read.png`) into `dir`.
+fn save_number(
+    dir: &Path,
+    k: usize,
+    truth: &str,
+    photo: &Photo,
+    gray: &Gray,
+    reading: &digitnet::number::NumberReading,
+) -> Result<()> {
+    let jpeg = dir.join(format!("number-{k:04}-{truth}.jpg"));
+    std::fs::write(&jpeg, &photo.jpeg).map_err(|e| Error::io(&jpeg, e))?;
+    let picture = digitnet::plot::NumberPicture::new(gray, reading, 0.6);
+    let png = dir.join(format!("number-{k:04}-read.png"));
+    digitnet::plot::save(&picture, digitnet::plot::Format::Png, &png)
 }
 
 /// Whether every digit of `photo` is read right from the marks inside its box.
