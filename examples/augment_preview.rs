@@ -1,9 +1,9 @@
 //! Writes a grid of MNIST digits and random distortions of them (what `--augment`
 //! trains on) as a PGM image: the first column is the original, the others are
-//! distorted copies.
+//! distorted copies; `photo` after the file name shows `--augment photo`'s.
 //!
 //! ```sh
-//! cargo run --release --example augment_preview -- preview.pgm
+//! cargo run --release --example augment_preview -- preview.pgm [photo]
 //! ```
 
 use rand::SeedableRng;
@@ -19,9 +19,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "augment_preview.pgm".into());
+    let settings = match std::env::args().nth(2).as_deref() {
+        Some("photo") => Augment::photo(),
+        _ => Augment::mnist(),
+    };
     let test = mnist::test()?;
     let side = test.height;
-    let mut distorter = Distorter::new(Augment::mnist(), (side, side));
+    let mut distorter = Distorter::new(settings, (side, side));
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
     let (w, h) = (COLS * (side + 1), ROWS * (side + 1));
     let mut canvas = vec![128u8; w * h];

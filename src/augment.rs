@@ -12,6 +12,14 @@
 //! here the same kind of smooth field is drawn more cheaply as random displacements
 //! on a coarse grid of control points (one every [`ELASTIC_SPACING`] pixels),
 //! interpolated bilinearly.
+//!
+//! The photo settings ([`Augment::photo`]) then change what a photographed digit
+//! changes once it is prepared: the stroke width (pens from a thin ballpoint to a
+//! marker: a grey dilation or erosion, [`stroke`]), the sharpness (focus, JPEG and
+//! shrinking a large picture: a Gaussian blur, [`blur`]) and the grain (sensor noise
+//! and paper texture that survive the preparation: Gaussian noise, [`add_noise`]).
+
+use std::str::FromStr;
 
 use rand::{Rng, RngExt};
 use serde::Serialize;
@@ -34,6 +42,36 @@ pub struct Augment {
     pub max_scale: f32,
     /// Displacement of each elastic control point along each axis, in pixels.
     pub elastic: f32,
+    /// Change of the stroke width, in pixels on each side: positive thickens,
+    /// negative thins; fractions of a pixel blend with the unchanged image.
+    pub stroke: f32,
+    /// Standard deviation of a Gaussian blur, in pixels (drawn in `0..blur`).
+    pub blur: f32,
+    /// Standard deviation of additive Gaussian noise, as a fraction of the image's
+    /// brightest pixel (drawn in `0..noise`).
+    pub noise: f32,
+}
+
+/// Which distortions `--augment` applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Shifts, rotations, scalings and the elastic field.
+    Shapes,
+    /// [`Kind::Shapes`] plus stroke width, blur and noise ([`Augment::with_photo`]).
+    Photo,
+}
+
+impl FromStr for Kind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "shapes" => Ok(Kind::Shapes),
+            "photo" => Ok(Kind::Photo),
+            _ => Err(format!(
+                "unknown augmentation '{s}', which should be 'shapes' or 'photo'"
+            )),
+        }
+    }
 }
 
 impl Augment {
@@ -46,6 +84,29 @@ impl Augment {
             max_rotation: 10.0,
             max_scale: 0.1,
             elastic: 2.0,
+            stroke: 0.0,
+            blur: 0.0,
+            noise: 0.0,
+        }
+    }
+
+    /// [`Augment::mnist`] plus what a photo's preparation does to a 28x28 digit
+    /// (see [`Augment::with_photo`]).
+    pub fn photo() -> Self {
+        Augment::mnist().with_photo()
+    }
+
+    /// These settings plus the photo distortions, sized for 28x28 digits whose
+    /// strokes are 2 to 3 pixels wide: strokes from one pixel thinner on each side
+    /// (a fine pen: about one pixel wide, fainter) to one thicker (a marker: 4 to 5
+    /// pixels), blur up to a standard deviation of 1 pixel, and noise up to 8% of
+    /// the ink's strength.
+    pub fn with_photo(self) -> Self {
+        Augment {
+            stroke: 1.0,
+            blur: 1.0,
+            noise: 0.08,
+            ..self
         }
     }
 
@@ -66,6 +127,9 @@ impl Augment {
             ("rotation", self.max_rotation),
             ("scale", self.max_scale),
             ("elastic", self.elastic),
+            ("stroke", self.stroke),
+            ("blur", self.blur),
+            ("noise", self.noise),
         ];
         for (name, v) in fields {
             if !(v >= 0.0 && v.is_finite()) {
@@ -80,9 +144,21 @@ impl Augment {
                 self.max_scale
             )));
         }
+        if self.stroke > MAX_STROKE || self.blur > MAX_BLUR {
+            return Err(Error::config(format!(
+                "invalid augmentation stroke {} or blur {}, which should be at most {MAX_STROKE} and {MAX_BLUR} pixels",
+                self.stroke, self.blur
+            )));
+        }
         Ok(())
     }
 }
+
+/// The largest stroke change [`Augment::validate`] accepts, in pixels per side.
+pub const MAX_STROKE: f32 = 3.0;
+
+/// The largest blur [`Augment::validate`] accepts (its kernel reaches 3 sigma).
+pub const MAX_BLUR: f32 = 3.0;
 
 /// Distorts images of one shape; keeps its small buffers between calls.
 #[derive(Clone, Debug)]
@@ -94,6 +170,8 @@ pub struct Distorter {
     grid: (usize, usize),
     /// Displacements (dy, dx) at each control point, row-major.
     field: Vec<(f32, f32)>,
+    /// Scratch image for the photo distortions.
+    scratch: Vec<f32>,
 }
 
 impl Distorter {
@@ -107,6 +185,7 @@ impl Distorter {
             width,
             grid,
             field: vec![(0.0, 0.0); grid.0 * grid.1],
+            scratch: vec![0.0; height * width],
         }
     }
 
@@ -125,6 +204,28 @@ impl Distorter {
             }
         }
         self.warp(src, dst, affine);
+        self.photo(src, dst, rng);
+    }
+
+    /// Applies the photo distortions to `dst` in place: stroke width, blur, noise.
+    /// Draws nothing from `rng` when they are all off, so the shape distortions
+    /// alone give the same images as before the photo settings existed.
+    fn photo(&mut self, src: &[f32], dst: &mut [f32], rng: &mut impl Rng) {
+        let s = self.settings;
+        let size = (self.height, self.width);
+        if s.stroke > 0.0 {
+            let change = s.stroke * (2.0 * rng.random::<f32>() - 1.0);
+            stroke(dst, &mut self.scratch, size, change);
+        }
+        if s.blur > 0.0 {
+            let sigma = s.blur * rng.random::<f32>();
+            blur(dst, &mut self.scratch, size, sigma);
+        }
+        if s.noise > 0.0 {
+            let brightest = src.iter().fold(0.0f32, |m, &v| m.max(v));
+            let sd = s.noise * rng.random::<f32>() * brightest;
+            add_noise(dst, sd, brightest, rng);
+        }
     }
 
     /// Resamples `src` into `dst` through `affine` and the current elastic field.
@@ -195,6 +296,101 @@ fn bilinear(src: &[f32], h: usize, w: usize, y: f32, x: f32) -> f32 {
     top * (1.0 - fy) + bottom * fy
 }
 
+/// Thickens (`change > 0`) or thins (`change < 0`) the strokes of `img` by
+/// `|change|` pixels on each side: whole pixels by repeated grey dilation (the
+/// largest value of each pixel's 3x3 neighbourhood) or erosion (the smallest), the
+/// last fraction blended linearly with the image before it. `scratch` is as large
+/// as `img`.
+pub fn stroke(img: &mut [f32], scratch: &mut [f32], size: (usize, usize), change: f32) {
+    let thicken = change > 0.0;
+    let mut left = change.abs();
+    while left > 0.0 {
+        let step = left.min(1.0);
+        morph(img, scratch, size, thicken);
+        for (v, &m) in img.iter_mut().zip(scratch.iter()) {
+            *v += (m - *v) * step;
+        }
+        left -= step;
+    }
+}
+
+/// Grey dilation (`max`) or erosion (`!max`) of `src` with a 3x3 square into
+/// `dst`; outside the image counts as background (0).
+fn morph(src: &[f32], dst: &mut [f32], (h, w): (usize, usize), max: bool) {
+    for i in 0..h {
+        for j in 0..w {
+            let mut best = src[i * w + j];
+            for r in i.saturating_sub(1)..=(i + 1).min(h - 1) {
+                for c in j.saturating_sub(1)..=(j + 1).min(w - 1) {
+                    let v = src[r * w + c];
+                    best = if max { best.max(v) } else { best.min(v) };
+                }
+            }
+            // Erosion at the border: the background outside is 0.
+            let at_border = i == 0 || j == 0 || i + 1 == h || j + 1 == w;
+            dst[i * w + j] = if !max && at_border { 0.0 } else { best };
+        }
+    }
+}
+
+/// Blurs `img` in place with a Gaussian of standard deviation `sigma` pixels,
+/// separably, the kernel cut at 3 sigma and renormalised; zeros outside.
+/// `scratch` is as large as `img`.
+pub fn blur(img: &mut [f32], scratch: &mut [f32], (h, w): (usize, usize), sigma: f32) {
+    if sigma < 0.05 {
+        return;
+    }
+    let radius = (3.0 * sigma).ceil() as usize;
+    let kernel: Vec<f32> = (0..=2 * radius)
+        .map(|k| {
+            let d = k as f32 - radius as f32;
+            (-d * d / (2.0 * sigma * sigma)).exp()
+        })
+        .collect();
+    let total: f32 = kernel.iter().sum();
+    let kernel: Vec<f32> = kernel.iter().map(|k| k / total).collect();
+    // Rows into scratch, then columns back into img.
+    let tap = |src: &[f32], at: &dyn Fn(usize) -> usize, n: usize, centre: usize| -> f32 {
+        kernel
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &kv)| {
+                let p = (centre + k).checked_sub(radius).filter(|&p| p < n)?;
+                Some(kv * src[at(p)])
+            })
+            .sum()
+    };
+    for i in 0..h {
+        for j in 0..w {
+            scratch[i * w + j] = tap(img, &|p| i * w + p, w, j);
+        }
+    }
+    for i in 0..h {
+        for j in 0..w {
+            img[i * w + j] = tap(scratch, &|p| p * w + j, h, i);
+        }
+    }
+}
+
+/// Adds Gaussian noise of standard deviation `sd` to every pixel, keeping each
+/// within `0..=brightest`.
+pub fn add_noise(img: &mut [f32], sd: f32, brightest: f32, rng: &mut impl Rng) {
+    if sd <= 0.0 {
+        return;
+    }
+    for v in img.iter_mut() {
+        *v = (*v + sd * standard_normal(rng)).clamp(0.0, brightest);
+    }
+}
+
+/// A draw from the standard normal distribution (Box-Muller).
+fn standard_normal(rng: &mut impl Rng) -> f32 {
+    // 1 - u lies in (0, 1], so its logarithm is finite.
+    let u = 1.0 - rng.random::<f32>();
+    let v = rng.random::<f32>();
+    (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +402,9 @@ mod tests {
         max_rotation: 0.0,
         max_scale: 0.0,
         elastic: 0.0,
+        stroke: 0.0,
+        blur: 0.0,
+        noise: 0.0,
     };
 
     /// A 9x9 image with one bright 3x3 square at rows 2..5, columns 3..6.
@@ -345,5 +544,135 @@ mod tests {
             .validate()
             .is_err()
         );
+    }
+
+    /// A 9x9 image with a vertical line `width` pixels wide centred on column 4.
+    fn line(width: usize) -> Vec<f32> {
+        let mut img = vec![0.0; 81];
+        let first = 4 - width / 2;
+        for r in 1..8 {
+            img[r * 9 + first..r * 9 + first + width].fill(1.0);
+        }
+        img
+    }
+
+    /// The columns of row 4 as a vector (a horizontal cut through the line).
+    fn cut(img: &[f32]) -> Vec<f32> {
+        img[36..45].to_vec()
+    }
+
+    #[test]
+    fn whole_pixel_stroke_changes_widen_and_narrow_a_line() {
+        let mut scratch = vec![0.0; 81];
+        let mut img = line(1);
+        stroke(&mut img, &mut scratch, (9, 9), 1.0);
+        assert_eq!(cut(&img), [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]);
+        stroke(&mut img, &mut scratch, (9, 9), 1.0);
+        assert_eq!(cut(&img), line(5)[36..45]);
+        stroke(&mut img, &mut scratch, (9, 9), -2.0);
+        assert_eq!(cut(&img), cut(&line(1)));
+        // Erosion also eats the line's ends: rows 1 and 7 are gone after two steps.
+        assert_eq!(img[9 + 4], 0.0);
+        assert_eq!(img[3 * 9 + 4], 1.0);
+    }
+
+    #[test]
+    fn a_fractional_stroke_change_blends_with_the_unchanged_image() {
+        let mut scratch = vec![0.0; 81];
+        let mut img = line(1);
+        stroke(&mut img, &mut scratch, (9, 9), 0.25);
+        assert_eq!(cut(&img), [0.0, 0.0, 0.0, 0.25, 1.0, 0.25, 0.0, 0.0, 0.0]);
+        let mut img = line(3);
+        stroke(&mut img, &mut scratch, (9, 9), -1.5);
+        // One full erosion leaves the centre column; half of a second fades it to 0.5.
+        assert_eq!(cut(&img), [0.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0]);
+        let mut img = line(3);
+        stroke(&mut img, &mut scratch, (9, 9), 0.0);
+        assert_eq!(img, line(3));
+    }
+
+    #[test]
+    fn blur_of_a_point_is_the_sampled_gaussian() {
+        let (h, w) = (15, 15);
+        let mut img = vec![0.0; h * w];
+        img[7 * w + 7] = 1.0;
+        let mut scratch = vec![0.0; h * w];
+        let sigma = 1.2f32;
+        blur(&mut img, &mut scratch, (h, w), sigma);
+        // Reference: the 2-D Gaussian sampled at the integer offsets within 3 sigma
+        // (radius 4), normalised to sum to 1, computed directly in two dimensions.
+        let g = |d: f32| (-d * d / (2.0 * sigma * sigma)).exp();
+        let norm: f32 = (-4..=4)
+            .flat_map(|y| (-4..=4).map(move |x| g(y as f32) * g(x as f32)))
+            .sum();
+        for y in 0..h {
+            for x in 0..w {
+                let (dy, dx) = (y as f32 - 7.0, x as f32 - 7.0);
+                let want = if dy.abs() <= 4.0 && dx.abs() <= 4.0 {
+                    g(dy) * g(dx) / norm
+                } else {
+                    0.0
+                };
+                assert!((img[y * w + x] - want).abs() < 1e-6, "({y}, {x})");
+            }
+        }
+        assert!((img.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        let mut sharp = line(3);
+        blur(&mut sharp, &mut scratch[..81], (9, 9), 0.0);
+        assert_eq!(sharp, line(3));
+    }
+
+    #[test]
+    fn noise_has_the_asked_spread_and_stays_in_range() {
+        let mut img = vec![0.5f32; 20_000];
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        add_noise(&mut img, 0.1, 1.0, &mut rng);
+        let n = img.len() as f32;
+        let mean = img.iter().sum::<f32>() / n;
+        let sd = (img.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt();
+        assert!((mean - 0.5).abs() < 0.005, "mean {mean}");
+        assert!((sd - 0.1).abs() < 0.005, "standard deviation {sd}");
+        let mut dark = vec![0.0f32; 1000];
+        add_noise(&mut dark, 0.5, 1.0, &mut rng);
+        assert!(dark.iter().all(|v| (0.0..=1.0).contains(v)));
+        assert!(dark.iter().any(|&v| v > 0.0) && dark.iter().any(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn photo_distortions_are_seeded_and_keep_the_pixel_range() {
+        let mut d = Distorter::new(OFF.with_photo(), (9, 9));
+        let src: Vec<f32> = line(3).iter().map(|v| v * 255.0).collect();
+        let run = |d: &mut Distorter, seed| {
+            let mut out = vec![0.0; 81];
+            d.distort(&src, &mut out, &mut Xoshiro256PlusPlus::seed_from_u64(seed));
+            out
+        };
+        assert_eq!(run(&mut d, 9), run(&mut d, 9));
+        let ink = |img: &[f32]| img.iter().sum::<f32>();
+        let (mut thicker, mut thinner) = (false, false);
+        for seed in 0..40 {
+            let out = run(&mut d, seed);
+            assert!(out.iter().all(|v| (0.0..=255.0).contains(v)));
+            thicker |= ink(&out) > 1.3 * ink(&src);
+            thinner |= ink(&out) < 0.7 * ink(&src);
+        }
+        assert!(
+            thicker && thinner,
+            "forty draws never changed the stroke much"
+        );
+    }
+
+    #[test]
+    fn augmentation_kinds_parse_and_photo_settings_validate() {
+        assert_eq!("shapes".parse::<Kind>(), Ok(Kind::Shapes));
+        assert_eq!("photo".parse::<Kind>(), Ok(Kind::Photo));
+        assert!("photos".parse::<Kind>().unwrap_err().contains("'photo'"));
+        assert!(Augment::photo().validate().is_ok());
+        assert_eq!(Augment::photo().max_rotation, Augment::mnist().max_rotation);
+        let too_blurred = Augment {
+            blur: 4.0,
+            ..Augment::photo()
+        };
+        assert!(too_blurred.validate().is_err());
     }
 }

@@ -15,6 +15,8 @@
 //! - [`metrics`] and [`evaluate`]: accuracy, the post's strict accuracy, confusion.
 //! - [`model_file`]: keep a trained network ([`Model`]: weights, input convention,
 //!   training record) in a safetensors file, and load it back.
+//! - [`builtin`]: the 28x28 MNIST model built into the library
+//!   ([`Model::builtin_mnist`]), which the CLI uses when no model file is given.
 //! - [`preprocess`] and [`predict`]: turn a photo, scan or canvas into the network's
 //!   input the way its training images were prepared, and answer with a digit, its
 //!   probability and the runners-up (or "no digit" with a reason).
@@ -72,6 +74,7 @@
 pub mod atomic;
 pub mod augment;
 pub mod bench;
+pub mod builtin;
 pub mod data;
 pub mod error;
 pub mod evaluate;

@@ -146,6 +146,29 @@ fn predict_answers_with_the_digit_its_probability_and_the_top_3() {
 }
 
 #[test]
+fn without_model_predict_and_eval_use_the_builtin_mnist_model() {
+    let labels = mnist_support::mnist("t10k", 4).labels;
+    for (name, index) in mnist_support::FIXTURE_PICTURES {
+        let digit = labels[*index];
+        let out = digitnet(&["predict", &fixture(name), "--json"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            json["model"].as_str().unwrap().contains("built-in MNIST"),
+            "{json}"
+        );
+        assert_eq!(json["predictions"][0]["label"], digit.to_string(), "{json}");
+    }
+    // Without --dataset: MNIST's 10,000 test images, none of which it trained on.
+    let out = digitnet(&["eval", "--json"]);
+    let eval: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(eval["dataset"], "mnist", "{eval}");
+    assert_eq!(eval["images"], 10_000);
+    assert!(eval["accuracy"].as_f64().unwrap() >= 0.985, "{eval}");
+    assert!(!text(&out.stderr).contains("training images"));
+}
+
+#[test]
 fn predict_json_and_min_confidence() {
     let one = fixture("mnist-t10k-2-white-on-black.png");
     let out = digitnet(&["predict", "--model", &model_fixture(), &one, "--json"]);

@@ -3,10 +3,11 @@
 //! Starts the binary on an ephemeral loopback port and runs
 //! `tests/browser/draw.mjs` (Node + playwright-core driving Debian's
 //! `/usr/bin/chromium`): it draws all ten digits with the mouse and checks the
-//! page reads each one, with the default 8x8 model and with the 28x28 MNIST
-//! fixture model; tries Undo, the keyboard and Clear; checks "not sure" with a
-//! server that is never sure enough; and saves screenshots in
-//! `target/tmp/serve-browser/` (the MNIST run's in `mnist/`).
+//! page reads each one, with the default model (the built-in 28x28 MNIST model),
+//! with the 28x28 MNIST fixture model and with an 8x8 model saved here; tries
+//! Undo, the keyboard and Clear; checks "not sure" with a server that is never
+//! sure enough; and saves screenshots in `target/tmp/serve-browser/` (the other
+//! models' runs in `mnist/` and `digits/`).
 //!
 //! `.ci/run` installs Chromium and the script's npm package. Elsewhere, a missing
 //! Chromium skips this test with a loud message, except under `CI=true`, where
@@ -75,13 +76,22 @@ fn drawn_digits_are_read_and_clear_resets_the_page() {
     std::fs::create_dir_all(&out_dir).unwrap();
     let _ = std::fs::remove_file(out_dir.join("page-unsure.png"));
 
-    // The default model (8x8, trained at start-up), then the MNIST fixture (28x28).
+    // The default model (the built-in MNIST model, 28x28), the MNIST fixture
+    // (28x28), then the default net of the 8x8 digits.
     let mnist =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mnist-784-128-10.safetensors");
-    let mnist_dir = out_dir.join("mnist");
+    let digits = out_dir.join("digits.safetensors");
+    save_digits_model(&digits);
     for (args, dir) in [
         (vec![], out_dir.clone()),
-        (vec!["--model", mnist.to_str().unwrap()], mnist_dir),
+        (
+            vec!["--model", mnist.to_str().unwrap()],
+            out_dir.join("mnist"),
+        ),
+        (
+            vec!["--model", digits.to_str().unwrap()],
+            out_dir.join("digits"),
+        ),
     ] {
         std::fs::create_dir_all(&dir).unwrap();
         for shot in SHOTS {
@@ -103,6 +113,15 @@ fn drawn_digits_are_read_and_clear_resets_the_page() {
     run_script(&server, &out_dir, "unsure", &[("UNSURE", "1")]);
     assert_is_screenshot(&out_dir.join("page-unsure.png"));
     eprintln!("screenshots of the page: {}", out_dir.display());
+}
+
+/// Saves the default net of the 8x8 digits (`digitnet train`'s defaults) to `path`.
+fn save_digits_model(path: &Path) {
+    use digitnet::{Model, data, experiment, train};
+    let digits = data::digits::load().unwrap();
+    let config = train::TrainConfig::standard();
+    let run = experiment::holdout(&config, &digits, 0.25, &mut train::Silent).unwrap();
+    Model::from_run(&run, &digits).unwrap().save(path).unwrap();
 }
 
 /// The screenshots of the full run.

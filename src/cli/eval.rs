@@ -1,4 +1,5 @@
-//! `digitnet eval --model M --dataset D`: score a saved model on a data set.
+//! `digitnet eval [--model M] [--dataset D]`: score a model (the built-in MNIST
+//! model unless `--model` names another) on a data set.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,13 +13,15 @@ use digitnet::{Model, data, model_report};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// A model file written by `digitnet train --save`.
+    /// A model file written by `digitnet train --save` (default: the built-in
+    /// 28x28 MNIST model).
     #[arg(long)]
-    model: PathBuf,
-    /// Data set: `digits` (the embedded 8x8 set) or a folder with one sub-folder
-    /// of images per class (prepared as `predict` prepares a picture).
-    #[arg(long, default_value = "digits")]
-    dataset: String,
+    model: Option<PathBuf>,
+    /// Data set: `digits` (the embedded 8x8 set), `mnist` (its 10,000 test images)
+    /// or a folder with one sub-folder of images per class (prepared as `predict`
+    /// prepares a picture). Default: `digits` for an 8x8 model, `mnist` otherwise.
+    #[arg(long)]
+    dataset: Option<String>,
     /// Print exactly one JSON object on stdout instead of the text report.
     #[arg(long)]
     json: bool,
@@ -36,16 +39,18 @@ struct EvalOutput<'a> {
 
 /// Runs `digitnet eval`.
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
-    let model = Model::load(&args.model)?;
-    let data = load_dataset(&args.dataset, &model)?;
+    let (model, model_name) = super::load_model(args.model.as_deref())?;
+    let dataset = args
+        .dataset
+        .unwrap_or_else(|| default_dataset(&model).into());
+    let (data, official_test) = load_dataset(&dataset, &model)?;
     let evaluation = model.evaluate(&data)?;
-    if data.name == model.meta.training.dataset {
+    if !official_test && data.name == model.meta.training.dataset {
         eprintln!(
             "note: the model was trained on part of '{}'; these scores include its training images",
             data.name
         );
     }
-    let model_name = args.model.display().to_string();
     if args.json {
         let out = EvalOutput {
             model: model_name,
@@ -62,21 +67,29 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `digits`, or an image folder read at the model's input shape with its class names.
-fn load_dataset(name: &str, model: &Model) -> Result<data::Dataset> {
+/// The data set a model is scored on without `--dataset`: the one of its input size.
+fn default_dataset(model: &Model) -> &'static str {
+    let input = &model.meta.input;
+    if (input.height, input.width) == (8, 8) {
+        "digits"
+    } else {
+        "mnist"
+    }
+}
+
+/// `digits`, or an image folder read at the model's input shape with its class
+/// names, or the test part of an official pair (MNIST, an IDX folder); `true` with
+/// the latter, whose images no model was trained on.
+fn load_dataset(name: &str, model: &Model) -> Result<(data::Dataset, bool)> {
     let source = data::DataSource::parse(name)?;
     if let data::DataSource::ImageFolder(dir) = &source {
         // Read a folder at the model's own shape, with its class names.
         let shape = (model.meta.input.height, model.meta.input.width);
-        return Ok(data::folder::load_labelled(
-            dir,
-            shape,
-            &model.meta.classes,
-        )?);
+        let data = data::folder::load_labelled(dir, shape, &model.meta.classes)?;
+        return Ok((data, false));
     }
     Ok(match source.load(&data::LoadOptions::default())? {
-        data::Loaded::One(data) => data,
-        // An official pair (MNIST, an IDX folder): score its test part.
-        data::Loaded::Pair { test, .. } => test,
+        data::Loaded::One(data) => (data, false),
+        data::Loaded::Pair { test, .. } => (test, true),
     })
 }

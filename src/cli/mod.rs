@@ -94,6 +94,19 @@ fn check_min_confidence(p: f32) -> Result<(), digitnet::Error> {
     }
 }
 
+/// The model in `path` and its name for reports, or the built-in MNIST model.
+fn load_model(
+    path: Option<&std::path::Path>,
+) -> Result<(digitnet::Model, String), digitnet::Error> {
+    match path {
+        Some(path) => Ok((digitnet::Model::load(path)?, path.display().to_string())),
+        None => Ok((
+            digitnet::Model::builtin_mnist()?,
+            digitnet::builtin::MNIST_MODEL_NAME.to_string(),
+        )),
+    }
+}
+
 /// Parses the command line, runs the command and turns errors into messages and exit codes.
 pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -1,5 +1,6 @@
-//! `digitnet predict --model M IMAGE...`: read the digit in each picture, or with
-//! `--number` the row of digits (a whole number) in each.
+//! `digitnet predict [--model M] IMAGE...`: read the digit in each picture, with
+//! the built-in MNIST model unless `--model` names another, or with `--number` the
+//! row of digits (a whole number) in each.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,9 +16,10 @@ use digitnet::{Model, model_report, preprocess};
 
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// A model file written by `digitnet train --save`.
+    /// A model file written by `digitnet train --save` (default: the built-in
+    /// 28x28 MNIST model).
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// Pictures to read: PNG, JPEG, BMP, GIF or PGM, dark ink on light paper or the reverse.
     #[arg(required = true)]
     images: Vec<PathBuf>,
@@ -72,7 +74,7 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
     }
     let min_confidence = args.min_confidence.unwrap_or(0.0);
     super::check_min_confidence(min_confidence)?;
-    let model = Model::load(&args.model)?;
+    let (model, model_name) = super::load_model(args.model.as_deref())?;
     let mut entries = Vec::new();
     let mut failed = false;
     for path in &args.images {
@@ -110,7 +112,6 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
         entries.push(entry);
     }
     if args.json {
-        let model_name = args.model.display().to_string();
         let out = serde_json::json!({ "model": model_name, "predictions": entries });
         println!("{}", serde_json::to_string(&out)?);
     }
@@ -145,7 +146,7 @@ fn run_number(args: PredictArgs) -> Result<ExitCode> {
             args.images.len()
         )))?;
     }
-    let model = Model::load(&args.model)?;
+    let (model, model_name) = super::load_model(args.model.as_deref())?;
     let mut entries = Vec::new();
     let mut failed = false;
     for path in &args.images {
@@ -172,7 +173,6 @@ fn run_number(args: PredictArgs) -> Result<ExitCode> {
         });
     }
     if args.json {
-        let model_name = args.model.display().to_string();
         let out = serde_json::json!({ "model": model_name, "predictions": entries });
         println!("{}", serde_json::to_string(&out)?);
     }

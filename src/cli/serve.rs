@@ -6,16 +6,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 
-use digitnet::Model;
 use digitnet::serve::{self, Classifier};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// A model saved by `digitnet train --save`. Without it, a model is trained on
-    /// the embedded 8x8 digits at start-up (under a second).
+    /// A model saved by `digitnet train --save` (default: the built-in 28x28 MNIST
+    /// model, which reads drawings at 28x28).
     #[arg(long)]
     model: Option<PathBuf>,
     /// Address to listen on. The default accepts connections from this machine only;
@@ -40,20 +39,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The model from `--model`, or one trained now on the embedded digits.
+/// The model from `--model`, or the built-in MNIST model.
 fn load_classifier(args: &ServeArgs) -> Result<Classifier> {
-    match &args.model {
-        Some(path) => {
-            let model = Model::load(path)?;
-            Ok(Classifier::new(
-                model,
-                path.display().to_string(),
-                args.min_confidence,
-            ))
-        }
-        None => {
-            eprintln!("no --model given: training one on the embedded 8x8 digits...");
-            Classifier::trained_on_digits(args.min_confidence).context("training the default model")
-        }
-    }
+    let (model, source) = super::load_model(args.model.as_deref())?;
+    Ok(Classifier::new(model, source, args.min_confidence))
 }

@@ -45,7 +45,7 @@ pub struct Classifier {
     model: Model,
     /// Below this best probability the answer is flagged as uncertain.
     min_confidence: f32,
-    /// Where the model came from, for `GET /api/model` (a path, or "trained at start-up").
+    /// Where the model came from, for `GET /api/model` (a path, or the built-in model).
     source: String,
 }
 
