@@ -207,6 +207,7 @@ fn score_numbers(
         miscounted += usize::from(number.as_ref().is_none_or(|n| n.len() != truth.len()));
         true_boxes += usize::from(read_with_true_boxes(model, &gray, &photo));
         if let (Some(dir), false, Some(reading)) = (save, right, &reading) {
+            eprintln!("number {k:04}: {truth} read as {:?}", reading.number);
             save_number(dir, k, &truth, &photo, &gray, reading)?;
         }
     }

@@ -131,6 +131,10 @@ impl DigitReading {
 /// The note on a digit read from a piece of a group too wide for one digit.
 pub const CUT_NOTE: &str = "cut from a mark too wide for one digit (touching digits?)";
 
+/// The note on a digit wider than one digit that could not be cut into digits.
+pub const WIDE_NOTE: &str =
+    "wider than one digit, and no cut gives pieces as tall as digits (touching digits?)";
+
 /// What a picture of a number reads as.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NumberReading {

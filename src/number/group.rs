@@ -10,7 +10,8 @@
 //! 3. [`row_height`]: the height of a digit in this row, from the tall groups (a row
 //!    shorter than [`MIN_DIGIT_FRACTION`] of the picture is dust, not digits);
 //! 4. [`attach_small`]: pieces too short to be a digit join their nearest group (or
-//!    are dropped as stray marks when no group is near);
+//!    are dropped as stray marks when no group is near), and [`attach_partial`]:
+//!    pieces shorter than a digit right beside another (a 4's detached stroke) join it;
 //! 5. [`check_one_row`]: groups stacked in several rows (a page of text) are no number;
 //! 6. at most [`MAX_DIGITS`] groups, left to right.
 //!
@@ -35,6 +36,13 @@ pub const STACK_GAP: f32 = 0.35;
 
 /// A group shorter than this fraction of the row height is a piece of a digit.
 pub const SMALL_FRACTION: f32 = 0.45;
+
+/// A group shorter than this fraction of the row height is part of a digit when it
+/// is right beside another group.
+pub const PARTIAL_FRACTION: f32 = 0.7;
+
+/// "Right beside": at most this many row heights apart horizontally.
+pub const BESIDE_GAP: f32 = 0.12;
 
 /// A piece farther than this (in row heights) from every digit is a stray mark.
 pub const ATTACH_DISTANCE: f32 = 1.0;
@@ -97,7 +105,7 @@ pub fn group(marks: &[Mark], short_side: usize) -> Layout {
              {short_side} pixels high (specks or dust?)"
         ));
     }
-    let groups = attach_small(groups, height);
+    let groups = attach_partial(attach_small(groups, height), height);
     if let Err(reason) = check_one_row(&groups, height) {
         return Layout::NoNumber(reason);
     }
@@ -210,6 +218,28 @@ pub fn attach_small(groups: Vec<Group>, height: usize) -> Vec<Group> {
     digits
 }
 
+/// Joins each group shorter than [`PARTIAL_FRACTION`] of the row height to its
+/// nearest neighbour when they are at most [`BESIDE_GAP`] row heights apart and
+/// the two together are no wider than a digit ([`WIDE_ASPECT`] row heights).
+pub fn attach_partial(mut groups: Vec<Group>, height: usize) -> Vec<Group> {
+    let h = height as f32;
+    let fits = |a: &Rect, b: &Rect| {
+        let short = (a.h.min(b.h) as f32) < PARTIAL_FRACTION * h;
+        let beside = (a.h_gap(b) as f32) <= BESIDE_GAP * h;
+        short && beside && (a.union(b).w as f32) <= WIDE_ASPECT * h
+    };
+    while let Some((a, b)) = (0..groups.len()).find_map(|a| {
+        (a + 1..groups.len())
+            .find(|&b| fits(&groups[a].rect, &groups[b].rect))
+            .map(|b| (a, b))
+    }) {
+        let absorbed = groups.swap_remove(b);
+        join(&mut groups[a], absorbed);
+    }
+    sort_left_to_right(&mut groups);
+    groups
+}
+
 /// `Ok` when every group shares the row's band (the median group's vertical
 /// extent, widened by half a row height each way); otherwise the reason.
 pub fn check_one_row(groups: &[Group], height: usize) -> Result<(), String> {
@@ -303,6 +333,27 @@ mod tests {
         // crosses the bar's right end without touching the left stroke.
         let marks = [mark(0, 0, 45, 50), mark(30, 0, 10, 80), mark(70, 0, 40, 80)];
         assert_eq!(members(&group(&marks, 100)), vec![vec![0, 1], vec![2]]);
+    }
+
+    #[test]
+    fn a_short_piece_right_beside_a_digit_joins_it() {
+        // A slanted 4 whose right stroke (60 of 100 tall) is 4 px from the rest.
+        let marks = [
+            mark(0, 30, 50, 70),
+            mark(54, 0, 25, 60),
+            mark(120, 0, 50, 100),
+            mark(200, 0, 50, 100),
+        ];
+        assert_eq!(
+            members(&group(&marks, 100)),
+            vec![vec![0, 1], vec![2], vec![3]]
+        );
+        // Full-height neighbours as close stay apart (a 1 beside a 7).
+        let marks = [mark(0, 0, 12, 100), mark(16, 0, 50, 100)];
+        assert_eq!(members(&group(&marks, 100)), vec![vec![0], vec![1]]);
+        // A short digit beside a wide one is not joined into something too wide.
+        let marks = [mark(0, 0, 90, 100), mark(95, 40, 50, 60)];
+        assert_eq!(members(&group(&marks, 100)), vec![vec![0], vec![1]]);
     }
 
     #[test]

@@ -4,11 +4,15 @@
 
 use super::group::{self, Group, Layout, Mark};
 use super::split;
-use super::{CUT_NOTE, DigitReading, NumberReading, Rect, TooManyMarks};
+use super::{CUT_NOTE, DigitReading, NumberReading, Rect, TooManyMarks, WIDE_NOTE};
 use crate::model_file::Model;
 use crate::preprocess::components::{self, Components, PixelBox};
 use crate::preprocess::ink::{self, InkMap};
 use crate::preprocess::{self, Gray, NoDigit, Prepared, Target};
+
+/// A piece cut from a too-wide group is a digit only when it is at least this
+/// fraction of the row height tall.
+pub const MIN_PIECE_FRACTION: f32 = 0.6;
 
 impl Model {
     /// Reads the row of 1 to [`super::MAX_DIGITS`] digits in `image`, left to right.
@@ -27,7 +31,7 @@ impl Model {
             Err(no) => return Ok(NumberReading::none(no.reason)),
         };
         let digits = match group::group(&page.marks(), page.ink.width.min(page.ink.height)) {
-            Layout::Row { groups, .. } => page.digits(&groups, self.target()),
+            Layout::Row { groups, height } => page.digits(&groups, height, self.target()),
             Layout::NoNumber(reason) => return Ok(NumberReading::none(reason)),
             Layout::TooMany(count) => return Err(TooManyMarks { count }),
         };
@@ -91,35 +95,59 @@ impl Page {
             .collect()
     }
 
-    /// Each group prepared as a digit for `target`, left to right; a group too wide for
-    /// one digit gives one digit per piece, each with [`CUT_NOTE`].
-    fn digits(&self, groups: &[Group], target: Target) -> Vec<(Prepared, Option<&'static str>)> {
+    /// Each group prepared as a digit for `target`, left to right. A group too wide
+    /// for one digit gives one digit per piece when every piece is as tall as a digit
+    /// of the row (`height`), each with [`CUT_NOTE`]; otherwise (a 2's long foot, a
+    /// 5's long flag) it stays whole, with [`WIDE_NOTE`].
+    fn digits(
+        &self,
+        groups: &[Group],
+        height: usize,
+        target: Target,
+    ) -> Vec<(Prepared, Option<&'static str>)> {
         let mut out = Vec::new();
         for g in groups {
-            match group::too_wide(&g.rect) {
-                None => {
-                    if let Ok(p) =
-                        components::prepare_components(&self.ink, &self.marks, &g.members, target)
-                    {
-                        out.push((p, None));
-                    }
-                }
-                Some(pieces) => out.extend(
-                    self.cut(g, pieces, target)
-                        .into_iter()
-                        .map(|p| (p, Some(CUT_NOTE))),
+            let (cut, note) = match group::too_wide(&g.rect) {
+                None => (None, None),
+                Some(pieces) => match self.cut(g, pieces, height, target) {
+                    Some(cut) => (Some(cut), Some(CUT_NOTE)),
+                    None => (None, Some(WIDE_NOTE)),
+                },
+            };
+            match cut {
+                Some(cut) => out.extend(cut.into_iter().map(|p| (p, note))),
+                None => out.extend(
+                    components::prepare_components(&self.ink, &self.marks, &g.members, target)
+                        .ok()
+                        .map(|p| (p, note)),
                 ),
             }
         }
         out
     }
 
-    /// Group `g` cut into `pieces` digits where its ink is thinnest.
-    fn cut(&self, g: &Group, pieces: usize, target: Target) -> Vec<Prepared> {
+    /// Group `g` cut into `pieces` digits where its ink is thinnest, or `None` when a
+    /// piece would be shorter than [`MIN_PIECE_FRACTION`] of the row's `height` (a
+    /// tail cut off a digit, not a digit).
+    fn cut(
+        &self,
+        g: &Group,
+        pieces: usize,
+        height: usize,
+        target: Target,
+    ) -> Option<Vec<Prepared>> {
         let cuts = split::cut_columns(&self.column_profile(g), pieces);
+        if cuts.is_empty() {
+            return None;
+        }
+        let min_height = (MIN_PIECE_FRACTION * height as f32) as usize;
         split::pieces(g.rect.w, &cuts)
             .into_iter()
-            .filter_map(|(a, b)| self.prepare_columns(g, (g.rect.x + a, g.rect.x + b), target))
+            .map(|(a, b)| {
+                let (x0, x1) = (g.rect.x + a, g.rect.x + b);
+                let bbox = self.box_in_columns(g, (x0, x1))?;
+                (bbox.3 >= min_height).then(|| self.prepare_columns(g, (x0, x1), bbox, target))
+            })
             .collect()
     }
 
@@ -143,14 +171,8 @@ impl Page {
             .collect()
     }
 
-    /// `g`'s ink in columns `[x0, x1)` alone, prepared as one digit (`None` when
-    /// those columns hold none of it).
-    fn prepare_columns(
-        &self,
-        g: &Group,
-        (x0, x1): (usize, usize),
-        target: Target,
-    ) -> Option<Prepared> {
+    /// The box of `g`'s ink in columns `[x0, x1)` (`None` when they hold none of it).
+    fn box_in_columns(&self, g: &Group, (x0, x1): (usize, usize)) -> Option<PixelBox> {
         let w = self.ink.width;
         let mut bbox: Option<PixelBox> = None;
         for y in g.rect.y..g.rect.bottom() {
@@ -160,7 +182,18 @@ impl Page {
                 }
             }
         }
-        let bbox = bbox?;
+        bbox
+    }
+
+    /// `g`'s ink in columns `[x0, x1)` alone (whose box is `bbox`), prepared as one digit.
+    fn prepare_columns(
+        &self,
+        g: &Group,
+        (x0, x1): (usize, usize),
+        bbox: PixelBox,
+        target: Target,
+    ) -> Prepared {
+        let w = self.ink.width;
         let (mut values, _) = components::chosen_ink(&self.ink, &self.marks, &g.members);
         for (i, v) in values.iter_mut().enumerate() {
             if !(x0..x1).contains(&(i % w)) {
@@ -168,12 +201,12 @@ impl Page {
             }
         }
         let [x, y, bw, bh] = self.ink.to_picture(bbox);
-        Some(Prepared {
+        Prepared {
             target,
             pixels: preprocess::fit(&values, w, bbox, target),
             dark_ink: self.ink.dark_ink,
             ink_box: (x, y, bw, bh),
-        })
+        }
     }
 }
 
