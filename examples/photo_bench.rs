@@ -13,7 +13,8 @@
 //! network saw (`single-NNNN-prepared.png`), and each misread number
 //! (`number-NNNN-TRUTH.jpg`) with the picture of its reading (`number-NNNN-read.png`). `--speed` writes a 4000x3000 photo to
 //! the temporary folder and prepares it in a fresh process: CPU time per
-//! preparation (decoding included) and the process's peak memory.
+//! preparation (decoding included) and the process's peak memory; then the same
+//! for a photo of a 4-digit number of about 12 megapixels, read whole.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,6 +39,7 @@ struct Args {
     speed: bool,
     clean: bool,
     time_file: Option<PathBuf>,
+    time_number: Option<PathBuf>,
 }
 
 fn parse() -> Result<Args> {
@@ -51,6 +53,7 @@ fn parse() -> Result<Args> {
         speed: false,
         clean: true,
         time_file: None,
+        time_number: None,
     };
     let mut it = std::env::args().skip(1);
     let number = |flag: &str, v: Option<String>| -> Result<u64> {
@@ -68,6 +71,7 @@ fn parse() -> Result<Args> {
             "--speed" => a.speed = true,
             "--no-clean" => a.clean = false,
             "--time-file" => a.time_file = it.next().map(PathBuf::from),
+            "--time-number" => a.time_number = it.next().map(PathBuf::from),
             other => return Err(Error::config(format!("unknown flag {other}; see the docs"))),
         }
     }
@@ -76,6 +80,9 @@ fn parse() -> Result<Args> {
 
 fn main() -> Result<()> {
     let args = parse()?;
+    if let Some(file) = &args.time_number {
+        return time_number(&Model::load(&args.model)?, file);
+    }
     if let Some(file) = &args.time_file {
         return time_preparation(file);
     }
@@ -123,6 +130,7 @@ fn main() -> Result<()> {
     }
     if args.speed {
         speed(args.seed)?;
+        speed_number(args.seed, &args.model)?;
     }
     Ok(())
 }
@@ -304,6 +312,69 @@ fn speed(seed: u64) -> Result<()> {
     if !status.success() {
         return Err(Error::config("the timing process failed"));
     }
+    Ok(())
+}
+
+/// Writes a JPEG of a 4-digit number about 12 megapixels large and times reading
+/// it (`Model::read_number`, decoding included) in a fresh process.
+fn speed_number(seed: u64, model: &Path) -> Result<()> {
+    let test = mnist::test()?;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let chosen: Vec<(&[f32], u8)> = (0..4).map(|i| digit(&test, i)).collect();
+    let frame = Frame {
+        min_side: 3000,
+        max_side: 4000,
+    };
+    let photo = synth::number(&chosen, frame, &mut rng);
+    let file = std::env::temp_dir().join("digitnet-number-12mp.jpg");
+    std::fs::write(&file, &photo.jpeg).map_err(|e| Error::io(&file, e))?;
+    println!(
+        "{}: {}x{}, {} bytes, quality {}",
+        file.display(),
+        photo.width,
+        photo.height,
+        photo.jpeg.len(),
+        photo.quality
+    );
+    let exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
+    let status = Command::new(exe)
+        .arg("--model")
+        .arg(model)
+        .arg("--time-number")
+        .arg(&file)
+        .status()
+        .map_err(|e| Error::io("photo_bench", e))?;
+    if !status.success() {
+        return Err(Error::config("the timing process failed"));
+    }
+    Ok(())
+}
+
+/// Opens `file` and reads the number in it a few times: CPU time per run (median).
+fn time_number(model: &Model, file: &Path) -> Result<()> {
+    let mut times = Vec::new();
+    let mut number = None;
+    for _ in 0..9 {
+        let before = cpu_seconds();
+        let gray = preprocess::open(file)?;
+        let reading = model.read_number(&gray, 0.6);
+        times.push(cpu_seconds() - before);
+        number = Some(reading.map(|r| r.number));
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "open + read_number {}: median {:.0} ms CPU (min {:.0}, max {:.0}) over {} runs; read {:?}",
+        file.display(),
+        1000.0 * times[times.len() / 2],
+        1000.0 * times[0],
+        1000.0 * times[times.len() - 1],
+        times.len(),
+        number.expect("at least one run")
+    );
+    println!(
+        "peak memory (VmHWM): {}",
+        status_field("VmHWM").unwrap_or("unknown".into())
+    );
     Ok(())
 }
 
