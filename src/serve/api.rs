@@ -31,7 +31,7 @@ pub async fn predict(
         .map(|v| v.to_str().unwrap_or("(not text)"));
     let kind = BodyKind::from_content_type(content_type)?;
     let body = body?;
-    let answer = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let image = read_image(kind, &body)?;
         if number {
             let reading = classifier
@@ -47,8 +47,7 @@ pub async fn predict(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("prediction failed: {e}"),
         )
-    })?;
-    answer
+    })?
 }
 
 /// Whether the query asks for a whole number: `number=true` (or `1`); `false`,
