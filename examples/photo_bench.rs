@@ -83,6 +83,10 @@ fn main() -> Result<()> {
     if let Some(file) = &args.time_number {
         return time_number(&Model::load(&args.model)?, file);
     }
+    if std::env::var("DEBUG_CLEAN").is_ok() {
+        debug_clean(&mnist::test()?);
+        return Ok(());
+    }
     if let Some(file) = &args.time_file {
         return time_preparation(file);
     }
@@ -161,6 +165,9 @@ fn score_singles(
             _ => {}
         }
         if let Some(dir) = save {
+            if answer.digit != Some(usize::from(label)) {
+                println!("  photo {k}: a {label} read as {:?}", answer.digit);
+            }
             save_photo(dir, k, &photo, answer.input.as_ref())?;
         }
     }
@@ -171,6 +178,12 @@ fn score_singles(
 fn save_photo(dir: &Path, k: usize, photo: &Photo, input: Option<&Prepared>) -> Result<()> {
     let name = dir.join(format!("single-{k:04}-{}.jpg", photo.digits[0].label));
     std::fs::write(&name, &photo.jpeg).map_err(|e| Error::io(&name, e))?;
+    let decoded =
+        image::load_from_memory(&photo.jpeg).map_err(|e| Error::data("photo", e.to_string()))?;
+    let name = dir.join(format!("single-{k:04}-photo.png"));
+    decoded
+        .save(&name)
+        .map_err(|e| Error::data(name.display().to_string(), e.to_string()))?;
     if let Some(p) = input {
         let bytes: Vec<u8> = p.pixels.iter().map(|v| 255 - v.round() as u8).collect();
         let img = image::GrayImage::from_raw(p.target.width as u32, p.target.height as u32, bytes)
@@ -288,29 +301,32 @@ fn score_clean(model: &Model, test: &Dataset) -> (f64, f64) {
     (raw as f64 / n, prepared as f64 / n)
 }
 
-/// Writes a 4000x3000 JPEG of one digit and times its preparation in a fresh
-/// process (so the peak memory is the preparation's alone).
+/// Writes 4000x3000 JPEGs of one digit (a phone's: light grain, quality 90;
+/// the worst: grain of 10 grey levels, quality 95) and times their preparation
+/// in a fresh process each (so the peak memory is the preparation's alone).
 fn speed(seed: u64) -> Result<()> {
     let test = mnist::test()?;
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let (pixels, label) = digit(&test, 0);
-    let photo = synth::single_sized(pixels, label, (4000, 3000), &mut rng);
-    let file = std::env::temp_dir().join("digitnet-photo-4000x3000.jpg");
-    std::fs::write(&file, &photo.jpeg).map_err(|e| Error::io(&file, e))?;
-    println!(
-        "{}: {} bytes, quality {}",
-        file.display(),
-        photo.jpeg.len(),
-        photo.quality
-    );
-    let exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
-    let status = Command::new(exe)
-        .arg("--time-file")
-        .arg(&file)
-        .status()
-        .map_err(|e| Error::io("photo_bench", e))?;
-    if !status.success() {
-        return Err(Error::config("the timing process failed"));
+    for (name, grain, quality) in [("phone", 2.0, 90), ("worst", 10.0, 95)] {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let size = (4000, 3000);
+        let photo = synth::single_with(pixels, label, size, Some((grain, quality)), &mut rng);
+        let file = std::env::temp_dir().join(format!("digitnet-photo-4000x3000-{name}.jpg"));
+        std::fs::write(&file, &photo.jpeg).map_err(|e| Error::io(&file, e))?;
+        println!(
+            "{}: {} bytes, quality {quality}, grain {grain}",
+            file.display(),
+            photo.jpeg.len()
+        );
+        let exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
+        let status = Command::new(exe)
+            .arg("--time-file")
+            .arg(&file)
+            .status()
+            .map_err(|e| Error::io("photo_bench", e))?;
+        if !status.success() {
+            return Err(Error::config("the timing process failed"));
+        }
     }
     Ok(())
 }
@@ -380,14 +396,16 @@ fn time_number(model: &Model, file: &Path) -> Result<()> {
 
 /// Opens and prepares `file` a few times: CPU time per run (median), peak memory.
 fn time_preparation(file: &Path) -> Result<()> {
-    let mut times = Vec::new();
+    let (mut times, mut decoding) = (Vec::new(), Vec::new());
     let mut answer = None;
     let (cpu, wall) = (cpu_seconds(), Instant::now());
-    for _ in 0..9 {
+    for _ in 0..15 {
         let before = cpu_seconds();
         let gray = preprocess::open(file)?;
+        let opened = cpu_seconds();
         let prepared = preprocess::prepare(&gray, preprocess::Target::MNIST);
         times.push(cpu_seconds() - before);
+        decoding.push(opened - before);
         answer = Some(prepared.map(|p| p.ink_box));
     }
     let (cpu, wall) = (cpu_seconds() - cpu, wall.elapsed().as_secs_f64());
@@ -397,6 +415,11 @@ fn time_preparation(file: &Path) -> Result<()> {
         1000.0 * wall / times.len() as f64
     );
     times.sort_by(f64::total_cmp);
+    decoding.sort_by(f64::total_cmp);
+    println!(
+        "  of which decoding: median {:.0} ms CPU",
+        1000.0 * decoding[decoding.len() / 2]
+    );
     println!(
         "open + prepare {}: median {:.0} ms CPU (min {:.0}, max {:.0}) over {} runs; box {:?}",
         file.display(),
@@ -435,4 +458,87 @@ fn status_field(name: &str) -> Option<String> {
         .lines()
         .find(|l| l.starts_with(name))
         .map(|l| l[name.len() + 1..].trim().to_string())
+}
+
+#[allow(dead_code)]
+fn debug_clean(test: &Dataset) {
+    let mut diffs: Vec<(f32, usize)> = (0..test.len())
+        .map(|i| {
+            let (pixels, _) = digit(test, i);
+            let gray = Gray {
+                width: 28,
+                height: 28,
+                pixels: pixels.iter().map(|v| v / 255.0).collect(),
+            };
+            let Ok(p) = preprocess::prepare(&gray, preprocess::Target::MNIST) else {
+                return (1e9, i);
+            };
+            (
+                p.pixels
+                    .iter()
+                    .zip(pixels)
+                    .map(|(a, b)| (a - b).abs())
+                    .sum::<f32>()
+                    / 255.0,
+                i,
+            )
+        })
+        .collect();
+    diffs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let n = diffs.len();
+    println!("failed {}", diffs.iter().filter(|d| d.0 >= 1e9).count());
+    println!(
+        "L1 diff: median {} p90 {} p99 {} max {}",
+        diffs[n / 2].0,
+        diffs[n / 10].0,
+        diffs[n / 100].0,
+        diffs[0].0
+    );
+    for &(_, i) in diffs.iter().take(3) {
+        let (pixels, _) = digit(test, i);
+        let gray = Gray {
+            width: 28,
+            height: 28,
+            pixels: pixels.iter().map(|v| v / 255.0).collect(),
+        };
+        let ink = ink::ink_map(&gray).unwrap();
+        println!("digit {i} label {}", test.labels[i]);
+        let marks = components::find_components(&ink);
+        println!(
+            "weak {} strong {} dark {} marks {:?}",
+            ink.weak, ink.strong, ink.dark_ink, marks.list
+        );
+        let p =
+            preprocess::prepare(&gray, preprocess::Target::MNIST).unwrap_or(preprocess::Prepared {
+                target: preprocess::Target::MNIST,
+                pixels: vec![0.0; 784],
+                dark_ink: false,
+                ink_box: (0, 0, 0, 0),
+            });
+        for y in 0..28 {
+            let a: String = (0..28)
+                .map(|x| {
+                    if pixels[y * 28 + x] > 128.0 {
+                        '#'
+                    } else if pixels[y * 28 + x] > 0.0 {
+                        '.'
+                    } else {
+                        ' '
+                    }
+                })
+                .collect();
+            let b: String = (0..28)
+                .map(|x| {
+                    if p.pixels[y * 28 + x] > 128.0 {
+                        '#'
+                    } else if p.pixels[y * 28 + x] > 0.5 {
+                        '.'
+                    } else {
+                        ' '
+                    }
+                })
+                .collect();
+            println!("{a}|{b}");
+        }
+    }
 }

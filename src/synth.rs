@@ -96,7 +96,24 @@ pub fn single_sized(
     (width, height): (usize, usize),
     rng: &mut impl Rng,
 ) -> Photo {
-    let scene = Scene::draw(width, height, rng);
+    single_with(pixels, label, (width, height), None, rng)
+}
+
+/// [`single_sized`] with a chosen grain (standard deviation in grey levels) and
+/// JPEG quality, `(grain, quality)`: heavy grain at a high quality makes the
+/// largest file for its size, the slowest to decode.
+pub fn single_with(
+    pixels: &[f32],
+    label: u8,
+    (width, height): (usize, usize),
+    grain_and_quality: Option<(f32, u8)>,
+    rng: &mut impl Rng,
+) -> Photo {
+    let mut scene = Scene::draw(width, height, rng);
+    if let Some((grain, quality)) = grain_and_quality {
+        scene.grain = grain / 255.0;
+        scene.quality = Some(quality);
+    }
     let mut canvas = Canvas::new(width, height);
     let stroke = Stroke::draw(pixels, rng);
     let fraction = rng.random_range(0.15f32..0.7);
@@ -176,6 +193,7 @@ pub fn number(digits: &[(&[f32], u8)], frame: Frame, rng: &mut impl Rng) -> Phot
 fn finish(scene: &Scene, canvas: &Canvas, digits: Vec<Placed>, rng: &mut impl Rng) -> Photo {
     let colour = rng.random_bool(0.7);
     let quality = rng.random_range(60u8..=95);
+    let quality = scene.quality.unwrap_or(quality);
     let rgb = scene.shade(canvas, rng);
     let (width, height) = (canvas.width, canvas.height);
     let (bytes, kind) = if colour {

@@ -24,6 +24,9 @@ const NEAR_FRACTION: f32 = 0.25;
 /// picture's shorter side (a smaller mark is dust, not a digit).
 const MIN_DIGIT_FRACTION: f32 = 0.04;
 
+/// The digit's box holds its pixels with at least this much ink (of a full stroke).
+const BOX_LEVEL: f32 = 0.1;
+
 /// One mark: an 8-connected group of candidate ink pixels.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Component {
@@ -175,7 +178,7 @@ pub fn digit_group(components: &Components, short_side: usize) -> Vec<usize> {
         return vec![];
     };
     let span = main.bbox.2.max(main.bbox.3) as f32;
-    if span < (MIN_DIGIT_FRACTION * short_side as f32).max(3.0) {
+    if span < MIN_DIGIT_FRACTION * short_side as f32 {
         return vec![];
     }
     let reach = NEAR_FRACTION * main.bbox.3.max(main.bbox.2) as f32;
@@ -227,7 +230,21 @@ pub fn chosen_ink(ink: &InkMap, components: &Components, chosen: &[usize]) -> (V
     let full = stroke_level(&out, ink.strong);
     out.iter_mut()
         .for_each(|v| *v = (*v / full).clamp(0.0, 1.0));
-    (out, bbox.unwrap_or((0, 0, 0, 0)))
+    let faint = faint_box(&out, w).or(bbox).unwrap_or((0, 0, 0, 0));
+    (out, faint)
+}
+
+/// The box of the values at least [`BOX_LEVEL`]: like MNIST's, it holds the
+/// faint anti-aliased edge of the strokes.
+fn faint_box(values: &[f32], width: usize) -> Option<PixelBox> {
+    values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| **v >= BOX_LEVEL)
+        .fold(None, |b: Option<PixelBox>, (i, _)| {
+            let (x, y) = (i % width, i / width);
+            Some(b.map_or((x, y, 1, 1), |b| grow(b, x, y)))
+        })
 }
 
 /// The strength of a full stroke: the 75th percentile of the strengths above

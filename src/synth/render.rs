@@ -24,15 +24,32 @@ impl Stroke {
     pub fn draw(pixels: &[f32], rng: &mut impl Rng) -> Stroke {
         let max = pixels.iter().copied().fold(1.0, f32::max);
         let mut field: Vec<f32> = pixels.iter().map(|v| v / max).collect();
-        let marker = rng.random_bool(0.25);
+        let marker = rng.random_bool(0.2);
+        let strokes: Vec<usize> = (0..field.len()).filter(|&i| field[i] > 0.5).collect();
         if marker {
-            field = dilate(&field);
+            // Half a pixel wider all round: a felt marker (a full pixel of 28, on
+            // top of a low cut, makes strokes a third of the digit's height).
+            let wide = dilate(&field);
+            field = field
+                .iter()
+                .zip(&wide)
+                .map(|(f, w)| f.max(0.6 * w))
+                .collect();
         }
-        let cut = if marker {
-            rng.random_range(0.3f32..0.6)
+        // Smoothing rounds the pixel steps of the enlarged digit and makes the
+        // stroke's profile a ridge, so a high cut draws a thin pen.
+        field = smooth(&field);
+        let drawn = if marker {
+            rng.random_range(0.3f32..0.5)
         } else {
-            rng.random_range(0.2f32..0.8)
+            rng.random_range(0.35f32..0.8)
         };
+        // A thin pen still draws the whole digit: at least 70% of its strokes.
+        let mut along: Vec<f32> = strokes.iter().map(|&i| field[i]).collect();
+        along.sort_by(f32::total_cmp);
+        let cut = along
+            .get(along.len() * 3 / 10)
+            .map_or(drawn, |&v| drawn.min(v * 0.95));
         let extent = extent(&field, cut);
         Stroke { field, cut, extent }
     }
@@ -80,6 +97,28 @@ fn dilate(field: &[f32]) -> Vec<f32> {
         }
     }
     out
+}
+
+/// The field blurred by a 3x3 [1 2 1] kernel (edges repeat).
+fn smooth(field: &[f32]) -> Vec<f32> {
+    let at = |x: isize, y: isize| {
+        let (x, y) = (x.clamp(0, SIDE as isize - 1), y.clamp(0, SIDE as isize - 1));
+        field[y as usize * SIDE + x as usize]
+    };
+    let mut out = vec![0.0; SIDE * SIDE];
+    for y in 0..SIDE as isize {
+        for x in 0..SIDE as isize {
+            let mut sum = 0.0;
+            for (dy, wy) in [(-1, 1.0), (0, 2.0), (1, 1.0)] {
+                for (dx, wx) in [(-1, 1.0), (0, 2.0), (1, 1.0)] {
+                    sum += wy * wx * at(x + dx, y + dy);
+                }
+            }
+            out[y as usize * SIDE + x as usize] = sum / 16.0;
+        }
+    }
+    let max = out.iter().copied().fold(f32::MIN_POSITIVE, f32::max);
+    out.iter().map(|v| v / max).collect()
 }
 
 /// The box `(x0, y0, x1, y1)` of the field's pixels above `cut` (the whole
@@ -249,7 +288,9 @@ pub struct Scene {
     /// and softness as fractions of the side, and its depth.
     shadow: (usize, f32, f32, f32),
     /// The grain's standard deviation, 0..1.
-    grain: f32,
+    pub grain: f32,
+    /// A JPEG quality to use instead of a random one.
+    pub quality: Option<u8>,
     width: usize,
     height: usize,
 }
@@ -269,6 +310,7 @@ impl Scene {
                 rng.random_range(0.0f32..0.4),
             ),
             grain: rng.random_range(0.0f32..10.0) / 255.0,
+            quality: None,
             width,
             height,
         }
