@@ -47,8 +47,8 @@ impl BodyKind {
                 Ok(BodyKind::Form(multipart::boundary(value.unwrap_or(""))?))
             }
             other => Err(ApiError::unsupported_type(format!(
-                "unsupported content type {}: send image/png (or image/jpeg, image/bmp, image/gif), \
-                 multipart/form-data with one image file, or application/json \
+                "unsupported content type {}: send image/png (or image/jpeg, image/bmp, \
+                 image/gif), multipart/form-data with one image file, or application/json \
                  ({{\"width\":W,\"height\":H,\"pixels\":[W*H values 0..255]}})",
                 other.map_or("(none)".to_string(), |t| format!("'{t}'"))
             ))),
