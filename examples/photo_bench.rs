@@ -10,10 +10,12 @@
 //! Photos are made from MNIST's test digits (`--digits train` makes them from the
 //! training digits, for tuning the preparation without looking at the test set).
 //! `--save DIR` writes every photo (`single-NNNN-L.jpg`, L its label, and a PNG
-//! copy) and what the network saw (`single-NNNN-prepared.png`), and lists the
-//! photos read wrong. `--speed` writes 4000x3000 photos to the temporary folder
-//! and prepares each in a fresh process: CPU time per
-//! preparation (decoding included) and the process's peak memory.
+//! copy) and what the network saw (`single-NNNN-prepared.png`), lists the photos
+//! read wrong, and writes each misread number (`number-NNNN-TRUTH.jpg`) with the
+//! picture of its reading (`number-NNNN-read.png`). `--speed` writes 4000x3000
+//! photos to the temporary folder and prepares each in a fresh process: CPU time
+//! per preparation (decoding included) and the process's peak memory; then the
+//! same for a photo of a 4-digit number of about 12 megapixels, read whole.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,6 +40,7 @@ struct Args {
     speed: bool,
     clean: bool,
     time_file: Option<PathBuf>,
+    time_number: Option<PathBuf>,
 }
 
 fn parse() -> Result<Args> {
@@ -51,6 +54,7 @@ fn parse() -> Result<Args> {
         speed: false,
         clean: true,
         time_file: None,
+        time_number: None,
     };
     let mut it = std::env::args().skip(1);
     let number = |flag: &str, v: Option<String>| -> Result<u64> {
@@ -68,6 +72,7 @@ fn parse() -> Result<Args> {
             "--speed" => a.speed = true,
             "--no-clean" => a.clean = false,
             "--time-file" => a.time_file = it.next().map(PathBuf::from),
+            "--time-number" => a.time_number = it.next().map(PathBuf::from),
             other => return Err(Error::config(format!("unknown flag {other}; see the docs"))),
         }
     }
@@ -76,6 +81,9 @@ fn parse() -> Result<Args> {
 
 fn main() -> Result<()> {
     let args = parse()?;
+    if let Some(file) = &args.time_number {
+        return time_number(&Model::load(&args.model)?, file);
+    }
     if let Some(file) = &args.time_file {
         return time_preparation(file);
     }
@@ -109,7 +117,7 @@ fn main() -> Result<()> {
         );
     }
     if args.numbers > 0 {
-        score_numbers(&model, &digits, args.numbers, args.seed)?;
+        score_numbers(&model, &digits, args.numbers, args.seed, &args.save)?;
     }
     if args.clean {
         let test = mnist::test()?;
@@ -123,6 +131,7 @@ fn main() -> Result<()> {
     }
     if args.speed {
         speed(args.seed)?;
+        speed_number(args.seed, &args.model)?;
     }
     Ok(())
 }
@@ -183,28 +192,72 @@ fn save_photo(dir: &Path, k: usize, photo: &Photo, input: Option<&Prepared>) -> 
     Ok(())
 }
 
-/// Scores `n` photos of numbers of 2 to 6 digits ("every digit right").
-///
-/// Until the number reader lands, each digit is read from the marks whose centre
-/// lies in its true box: this measures preparation and model on numbers, not the
-/// splitting of a number into digits.
-fn score_numbers(model: &Model, digits: &Dataset, n: usize, seed: u64) -> Result<()> {
+/// Scores `n` photos of numbers of 2 to 6 digits ("every digit right"): read by
+/// the number reader (`Model::read_number`: finding the digits, then reading
+/// them), and, to tell the two apart, with each digit read from the marks whose
+/// centre lies in its true box.
+fn score_numbers(
+    model: &Model,
+    digits: &Dataset,
+    n: usize,
+    seed: u64,
+    save: &Option<PathBuf>,
+) -> Result<()> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x6e75_6d62);
-    let mut whole = 0;
-    for _ in 0..n {
+    let (mut whole, mut true_boxes, mut miscounted, mut flagged) = (0, 0, 0, 0);
+    let mut wrong_but_sure = 0;
+    let start = Instant::now();
+    for k in 0..n {
         let len = rng.random_range(2..=6);
         let chosen: Vec<(&[f32], u8)> = (0..len)
             .map(|_| digit(digits, rng.random_range(0..digits.len())))
             .collect();
         let photo = synth::number(&chosen, Frame::DEFAULT, &mut rng);
         let gray = preprocess::decode(&photo.jpeg, "number photo")?;
-        whole += usize::from(read_with_true_boxes(model, &gray, &photo));
+        let truth: String = photo.digits.iter().map(|d| d.label.to_string()).collect();
+        let reading = model.read_number(&gray, 0.6).ok();
+        let number = reading.as_ref().and_then(|r| r.number.clone());
+        let uncertain = reading.as_ref().is_none_or(|r| r.uncertain);
+        let right = number.as_deref() == Some(truth.as_str());
+        whole += usize::from(right);
+        flagged += usize::from(uncertain);
+        wrong_but_sure += usize::from(!right && !uncertain);
+        miscounted += usize::from(number.as_ref().is_none_or(|n| n.len() != truth.len()));
+        true_boxes += usize::from(read_with_true_boxes(model, &gray, &photo));
+        if let (Some(dir), false, Some(reading)) = (save, right, &reading) {
+            eprintln!("number {k:04}: {truth} read as {:?}", reading.number);
+            save_number(dir, k, &truth, &photo, &gray, reading)?;
+        }
     }
+    let pct = |k: usize| 100.0 * k as f64 / n as f64;
     println!(
-        "numbers (digits read in their true boxes): {whole}/{n} with every digit right ({:.1}%)",
-        100.0 * whole as f64 / n as f64
+        "numbers: {whole}/{n} with every digit right ({:.1}%), {:.1} s; {miscounted} with the \
+         wrong number of digits; {flagged} uncertain; {wrong_but_sure} wrong and not uncertain",
+        pct(whole),
+        start.elapsed().as_secs_f64()
+    );
+    println!(
+        "numbers, each digit read in its true box: {true_boxes}/{n} ({:.1}%)",
+        pct(true_boxes)
     );
     Ok(())
+}
+
+/// Writes a misread number's photo (`number-NNNN-TRUTH.jpg`) and the picture of
+/// its reading (`number-NNNN-read.png`) into `dir`.
+fn save_number(
+    dir: &Path,
+    k: usize,
+    truth: &str,
+    photo: &Photo,
+    gray: &Gray,
+    reading: &digitnet::number::NumberReading,
+) -> Result<()> {
+    let jpeg = dir.join(format!("number-{k:04}-{truth}.jpg"));
+    std::fs::write(&jpeg, &photo.jpeg).map_err(|e| Error::io(&jpeg, e))?;
+    let picture = digitnet::plot::NumberPicture::new(gray, reading, 0.6);
+    let png = dir.join(format!("number-{k:04}-read.png"));
+    digitnet::plot::save(&picture, digitnet::plot::Format::Png, &png)
 }
 
 /// Whether every digit of `photo` is read right from the marks inside its box.
@@ -272,6 +325,69 @@ fn speed(seed: u64) -> Result<()> {
             return Err(Error::config("the timing process failed"));
         }
     }
+    Ok(())
+}
+
+/// Writes a JPEG of a 4-digit number about 12 megapixels large and times reading
+/// it (`Model::read_number`, decoding included) in a fresh process.
+fn speed_number(seed: u64, model: &Path) -> Result<()> {
+    let test = mnist::test()?;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let chosen: Vec<(&[f32], u8)> = (0..4).map(|i| digit(&test, i)).collect();
+    let frame = Frame {
+        min_side: 3000,
+        max_side: 4000,
+    };
+    let photo = synth::number(&chosen, frame, &mut rng);
+    let file = std::env::temp_dir().join("digitnet-number-12mp.jpg");
+    std::fs::write(&file, &photo.jpeg).map_err(|e| Error::io(&file, e))?;
+    println!(
+        "{}: {}x{}, {} bytes, quality {}",
+        file.display(),
+        photo.width,
+        photo.height,
+        photo.jpeg.len(),
+        photo.quality
+    );
+    let exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
+    let status = Command::new(exe)
+        .arg("--model")
+        .arg(model)
+        .arg("--time-number")
+        .arg(&file)
+        .status()
+        .map_err(|e| Error::io("photo_bench", e))?;
+    if !status.success() {
+        return Err(Error::config("the timing process failed"));
+    }
+    Ok(())
+}
+
+/// Opens `file` and reads the number in it a few times: CPU time per run (median).
+fn time_number(model: &Model, file: &Path) -> Result<()> {
+    let mut times = Vec::new();
+    let mut number = None;
+    for _ in 0..9 {
+        let before = cpu_seconds();
+        let gray = preprocess::open(file)?;
+        let reading = model.read_number(&gray, 0.6);
+        times.push(cpu_seconds() - before);
+        number = Some(reading.map(|r| r.number));
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "open + read_number {}: median {:.0} ms CPU (min {:.0}, max {:.0}) over {} runs; read {:?}",
+        file.display(),
+        1000.0 * times[times.len() / 2],
+        1000.0 * times[0],
+        1000.0 * times[times.len() - 1],
+        times.len(),
+        number.expect("at least one run")
+    );
+    println!(
+        "peak memory (VmHWM): {}",
+        status_field("VmHWM").unwrap_or("unknown".into())
+    );
     Ok(())
 }
 

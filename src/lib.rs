@@ -20,6 +20,8 @@
 //! - [`preprocess`] and [`predict`]: turn a photo, scan or canvas into the network's
 //!   input the way its training images were prepared, and answer with a digit, its
 //!   probability and the runners-up (or "no digit" with a reason).
+//! - [`number`]: read a whole number, a row of 1 to 8 digits in one picture
+//!   ([`Model::read_number`]): each digit with its probability and box.
 //! - `synth` (feature `images`): seeded synthetic photos of MNIST digits and numbers
 //!   (paper, light, grain, pens, rotation, JPEG) for measuring how photos are read.
 //! - `plot` (feature `plot`): the pictures of a run (digit grid, confusion heatmap,
@@ -85,6 +87,7 @@ pub mod model_file;
 pub mod model_report;
 pub mod nn;
 pub mod normalize;
+pub mod number;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod predict;

@@ -234,7 +234,7 @@ pub fn prepare(image: &Gray, target: Target) -> Result<Prepared, NoDigit> {
 
 /// Fits the ink in `bbox` of a row-major `values` picture `width` wide to
 /// `target`'s convention (see the module docs).
-fn fit(
+pub fn fit(
     values: &[f32],
     width: usize,
     bbox: (usize, usize, usize, usize),

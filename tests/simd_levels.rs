@@ -11,7 +11,7 @@
 mod common;
 
 use digitnet::data::{Dataset, digits, mnist};
-use digitnet::nn::{Activation, Mlp, Workspace};
+use digitnet::nn::{Hidden, Mlp, Workspace};
 use digitnet::normalize::Normalizer;
 use digitnet::simd::{self, Level};
 use digitnet::train::{self, Silent, TrainConfig};
@@ -78,7 +78,7 @@ fn dense_digits_training_gives_the_same_bits_at_every_level() {
     // Standardised digits are dense: the GEMM products, with the activations, the
     // dropout derivative and Adam compiled for each level.
     let data = digits::load().unwrap();
-    for activation in [Activation::Tanh, Activation::Relu] {
+    for activation in [Hidden::Tanh, Hidden::Relu] {
         let mut config = TrainConfig::standard();
         config.epochs = 3;
         config.activation = activation;

@@ -4,7 +4,8 @@
 //! - [`ConfusionHeatmap`]: the strict-rule confusion matrix (with the -1 "no digit" class);
 //! - [`Curves`]: loss and validation accuracy per epoch, with the kept epoch marked;
 //! - [`Mistakes`]: the misclassified test images, each titled `true -> predicted (p)`;
-//! - [`WeightGrid`]: each hidden unit's incoming weights as an image of the input's shape.
+//! - [`WeightGrid`]: each hidden unit's incoming weights as an image of the input's shape;
+//! - [`NumberPicture`]: a photo of a number with each digit's box and the reading.
 //!
 //! Text is drawn with DejaVu Sans, embedded in the binary and registered with plotters'
 //! `ab_glyph` font table, so pictures render on a machine with no fonts installed (no
@@ -16,6 +17,7 @@ mod confusion;
 mod curves;
 mod digits;
 mod mistakes;
+mod number;
 mod raster;
 mod weights;
 
@@ -23,6 +25,7 @@ pub use confusion::ConfusionHeatmap;
 pub use curves::Curves;
 pub use digits::DigitGrid;
 pub use mistakes::{Mistake, Mistakes, misclassified};
+pub use number::NumberPicture;
 pub use weights::WeightGrid;
 
 use std::fmt;

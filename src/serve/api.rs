@@ -6,29 +6,40 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 
-use super::classifier::{Answer, Classifier};
+use super::classifier::Classifier;
 use super::error::ApiError;
 use super::input::{BodyKind, read_image};
 
-/// `POST /api/predict`: a PNG or JSON pixels in, the digit and its probabilities out.
+/// `POST /api/predict`: an image (alone, or the one file of a form) or JSON pixels
+/// in; the digit and its probabilities out, or with `?number=true` the number
+/// written in a row of digits.
 ///
 /// Decoding and the forward pass run on tokio's blocking pool so that a large
 /// image never stalls the threads that accept connections.
 pub async fn predict(
     State(classifier): State<Arc<Classifier>>,
+    uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Answer>, ApiError> {
+) -> Result<Response, ApiError> {
+    let number = wants_number(uri.query())?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("(not text)"));
     let kind = BodyKind::from_content_type(content_type)?;
     let body = body?;
-    let answer = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let image = read_image(kind, &body)?;
-        Ok::<_, ApiError>(classifier.answer(&image))
+        if number {
+            let reading = classifier
+                .read_number(&image)
+                .map_err(|e| ApiError::unprocessable(format!("{e} (number=true)")))?;
+            return Ok(Json(reading).into_response());
+        }
+        Ok::<_, ApiError>(Json(classifier.answer(&image)).into_response())
     })
     .await
     .map_err(|e| {
@@ -36,8 +47,32 @@ pub async fn predict(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("prediction failed: {e}"),
         )
-    })?;
-    answer.map(Json)
+    })?
+}
+
+/// Whether the query asks for a whole number: `number=true` (or `1`); `false`,
+/// `0` or no query ask for one digit. Anything else is a 400 naming it.
+pub fn wants_number(query: Option<&str>) -> Result<bool, ApiError> {
+    let mut number = false;
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, "true"));
+        number = match (key, value) {
+            ("number", "true" | "1") => true,
+            ("number", "false" | "0") => false,
+            ("number", other) => {
+                return Err(ApiError::bad_request(format!(
+                    "number={other}: expected number=true or number=false"
+                )));
+            }
+            (other, _) => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown query parameter '{other}'; POST /api/predict takes only \
+                     number=true (read a row of digits)"
+                )));
+            }
+        };
+    }
+    Ok(number)
 }
 
 /// `GET /api/model`: the served model's description.
@@ -64,4 +99,24 @@ pub async fn method_not_allowed() -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED,
         "method not allowed here (POST /api/predict; GET for everything else)",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_chooses_a_digit_or_a_number() {
+        assert_eq!(wants_number(None), Ok(false));
+        assert_eq!(wants_number(Some("")), Ok(false));
+        assert_eq!(wants_number(Some("number=true")), Ok(true));
+        assert_eq!(wants_number(Some("number=1")), Ok(true));
+        assert_eq!(wants_number(Some("number")), Ok(true));
+        assert_eq!(wants_number(Some("number=false")), Ok(false));
+        let err = wants_number(Some("number=yes")).unwrap_err();
+        assert!(err.message.contains("number=yes"), "{}", err.message);
+        let err = wants_number(Some("number=true&digits=4")).unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert!(err.message.contains("'digits'"), "{}", err.message);
+    }
 }

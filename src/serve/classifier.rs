@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::data;
 use crate::experiment;
 use crate::model_file::Model;
+use crate::number::{NumberReading, TooManyMarks};
 use crate::preprocess::Gray;
 use crate::train::{self, TrainConfig};
 
@@ -114,6 +115,14 @@ impl Classifier {
             input_max: target.pixel_max(),
             reason: prediction.reason,
         }
+    }
+}
+
+impl Classifier {
+    /// Reads the row of digits in `image` ([`Model::read_number`]) with the server's
+    /// "not sure" threshold.
+    pub fn read_number(&self, image: &Gray) -> Result<NumberReading, TooManyMarks> {
+        self.model.read_number(image, self.min_confidence)
     }
 }
 

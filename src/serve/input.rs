@@ -1,5 +1,6 @@
 //! Reads the image a client sent to `POST /api/predict`: an image file (PNG,
-//! or JPEG, BMP, GIF), or JSON `{"width": W, "height": H, "pixels": [W*H grey
+//! or JPEG, BMP, GIF), alone or as the one file of a `multipart/form-data` form
+//! (what `curl -F` and an HTML form send), or JSON `{"width": W, "height": H, "pixels": [W*H grey
 //! values 0..255, row by row]}`.
 //!
 //! Everything is checked before memory is committed: the body is already capped
@@ -13,17 +14,20 @@ use image::ImageReader;
 use serde::Deserialize;
 
 use super::error::ApiError;
+use super::multipart;
 use crate::preprocess::{self, Gray};
 
 /// The widest or tallest image accepted, in pixels (either format). Smaller
 /// than what `predict` reads from disk: a server answers many clients at once.
 pub const MAX_IMAGE_SIDE: u32 = 4096;
 
-/// The two body formats the API understands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The body formats the API understands.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BodyKind {
     Image,
     Json,
+    /// A form whose parts are delimited by this boundary.
+    Form(String),
 }
 
 /// The image types accepted as a body.
@@ -39,9 +43,13 @@ impl BodyKind {
         match essence.as_deref() {
             Some("application/json") => Ok(BodyKind::Json),
             Some(t) if IMAGE_TYPES.contains(&t) => Ok(BodyKind::Image),
+            Some("multipart/form-data") => {
+                Ok(BodyKind::Form(multipart::boundary(value.unwrap_or(""))?))
+            }
             other => Err(ApiError::unsupported_type(format!(
-                "unsupported content type {}: send image/png (or image/jpeg, image/bmp, image/gif) \
-                 or application/json ({{\"width\":W,\"height\":H,\"pixels\":[W*H values 0..255]}})",
+                "unsupported content type {}: send image/png (or image/jpeg, image/bmp, \
+                 image/gif), multipart/form-data with one image file, or application/json \
+                 ({{\"width\":W,\"height\":H,\"pixels\":[W*H values 0..255]}})",
                 other.map_or("(none)".to_string(), |t| format!("'{t}'"))
             ))),
         }
@@ -53,6 +61,7 @@ pub fn read_image(kind: BodyKind, body: &[u8]) -> Result<Gray, ApiError> {
     match kind {
         BodyKind::Image => decode_image(body),
         BodyKind::Json => pixels_from_json(body),
+        BodyKind::Form(boundary) => decode_image(multipart::single_file(body, &boundary)?.data),
     }
 }
 
@@ -152,6 +161,12 @@ mod tests {
             BodyKind::from_content_type(Some("Application/JSON; charset=utf-8")),
             Ok(BodyKind::Json)
         );
+        assert_eq!(
+            BodyKind::from_content_type(Some("multipart/form-data; boundary=xyz")),
+            Ok(BodyKind::Form("xyz".into()))
+        );
+        let err = BodyKind::from_content_type(Some("multipart/form-data")).unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
         let err = BodyKind::from_content_type(Some("text/plain")).unwrap_err();
         assert_eq!(err.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
         assert!(err.message.contains("'text/plain'"), "{}", err.message);

@@ -1,7 +1,9 @@
-//! `digitnet serve`: a page to draw a digit on and a JSON API that reads it.
+//! `digitnet serve`: a page to draw a digit on (or to upload a photo of a number)
+//! and a JSON API that reads it.
 //!
 //! - [`router`] builds the whole application for a [`Classifier`]: the page
-//!   (`GET /`), `POST /api/predict`, `GET /api/model` and `GET /healthz`.
+//!   (`GET /`), `POST /api/predict` (an image, a form with one image file, or JSON
+//!   pixels; `?number=true` reads a row of digits), `GET /api/model` and `GET /healthz`.
 //! - [`serve`] runs it on a bound listener until a shutdown future resolves,
 //!   letting requests in flight finish; [`run`] does all of it for an address,
 //!   stopping on Ctrl-C or SIGTERM.
@@ -23,6 +25,7 @@ mod api;
 mod classifier;
 mod error;
 pub mod input;
+mod multipart;
 mod page;
 mod shutdown;
 

@@ -48,6 +48,13 @@ mod tests {
     }
 
     #[test]
+    fn the_photo_upload_opens_the_camera_on_a_phone_and_asks_for_a_number() {
+        assert!(INDEX_HTML.contains(r#"type="file" accept="image/*" capture"#));
+        assert!(INDEX_HTML.contains("Upload a photo"));
+        assert!(APP_JS.contains("'/api/predict?number=true'"));
+    }
+
+    #[test]
     fn the_page_has_the_controls_the_script_uses() {
         for id in [
             "pad",
@@ -62,6 +69,14 @@ mod tests {
             "undo",
             "clear",
             "model-info",
+            "photo",
+            "photo-panel",
+            "photo-status",
+            "photo-result",
+            "photo-view",
+            "number",
+            "number-unsure",
+            "number-digits",
         ] {
             assert!(
                 INDEX_HTML.contains(&format!(r#"id="{id}""#)),

@@ -1,4 +1,5 @@
-// digitnet's drawing page: capture strokes, ask /api/predict while drawing, show the answer.
+// digitnet's drawing page: capture strokes, ask /api/predict while drawing, show the answer;
+// and read a number from an uploaded photo (/api/predict?number=true).
 //
 // The drawing is kept as a list of strokes (so Undo can drop the last one) and
 // redrawn from them; the canvas is sent as a PNG (scaled down), the same image path as
@@ -46,6 +47,7 @@
   let inFlight = false;         // one request at a time...
   let dirty = false;            // ...and one more after it if the drawing changed meanwhile
   let generation = 0;           // bumped by Clear so late answers are dropped
+  let minConfidence = 0.6;      // the server's "not sure" threshold (GET /api/model)
 
   // ---- drawing -------------------------------------------------------------
 
@@ -299,6 +301,7 @@
       const model = await response.json();
       const input = model.input || {};
       penWidth = pad.width * (PEN_FRACTION[input.width] || DEFAULT_PEN_FRACTION);
+      if (typeof model.min_confidence === 'number') minConfidence = model.min_confidence;
       seenSize.textContent = `${input.width}x${input.height} pixels`;
       document.getElementById('model-info').textContent = describeModel(model);
     } catch (err) {
@@ -318,6 +321,117 @@
       parts.push(`${(training.test_accuracy * 100).toFixed(1)}% test accuracy`);
     }
     return `Model: ${parts.join(', ')}.`;
+  }
+
+  // ---- a photo of a number -------------------------------------------------
+
+  const photoInput = document.getElementById('photo');
+  const photoPanel = document.getElementById('photo-panel');
+  const photoStatus = document.getElementById('photo-status');
+  const photoResult = document.getElementById('photo-result');
+  const photoView = document.getElementById('photo-view');
+  const numberEl = document.getElementById('number');
+  const numberUnsure = document.getElementById('number-unsure');
+  const numberDigits = document.getElementById('number-digits');
+  // Photos are sent with their longer side at most this long (a phone's 12-megapixel
+  // photo becomes about 1.9 megapixels, a JPEG of a few hundred kB): still far more
+  // than the 28x28 each digit is read at, and well under the server's body limit.
+  const PHOTO_SIDE = 1600;
+
+  photoInput.addEventListener('change', () => {
+    const file = photoInput.files && photoInput.files[0];
+    if (file) readPhoto(file);
+  });
+
+  async function readPhoto(file) {
+    photoPanel.dataset.state = 'pending';
+    photoStatus.textContent = `Reading ${file.name}\u2026`;
+    try {
+      const image = await loadImage(file);
+      const scale = Math.min(1, PHOTO_SIDE / Math.max(image.naturalWidth, image.naturalHeight));
+      const sent = document.createElement('canvas');
+      sent.width = Math.max(1, Math.round(image.naturalWidth * scale));
+      sent.height = Math.max(1, Math.round(image.naturalHeight * scale));
+      const sctx = sent.getContext('2d');
+      sctx.imageSmoothingQuality = 'high';
+      sctx.drawImage(image, 0, 0, sent.width, sent.height);
+      const jpeg = await new Promise((resolve) => sent.toBlob(resolve, 'image/jpeg', 0.92));
+      // As a form, the way a browser sends a file; the server also takes the raw JPEG.
+      const form = new FormData();
+      form.append('photo', jpeg, 'photo.jpg');
+      const response = await fetch('/api/predict?number=true', { method: 'POST', body: form });
+      const body = await response.json();
+      if (!response.ok) throw new Error(body.error || response.statusText);
+      showNumber(body, sent);
+    } catch (err) {
+      photoPanel.dataset.state = 'error';
+      photoResult.hidden = true;
+      photoStatus.textContent = `Could not read this photo: ${err.message || err}`;
+    }
+  }
+
+  function loadImage(file) {
+    return new Promise((resolve, reject) => {
+      const url = URL.createObjectURL(file);
+      const image = new Image();
+      image.onload = () => { URL.revokeObjectURL(url); resolve(image); };
+      image.onerror = () => { URL.revokeObjectURL(url); reject(new Error('not an image the browser can open')); };
+      image.src = url;
+    });
+  }
+
+  function showNumber(body, sent) {
+    photoPanel.dataset.state = 'done';
+    photoPanel.classList.toggle('is-unsure', body.uncertain);
+    photoResult.hidden = false;
+    numberEl.textContent = body.number === null ? 'no number' : body.number;
+    numberUnsure.hidden = !(body.uncertain && body.number !== null);
+    photoStatus.textContent = body.reason
+      ? (body.number === null ? body.reason : `Not sure: ${body.reason}`)
+      : `${body.digits.length} digit${body.digits.length === 1 ? '' : 's'} found.`;
+    drawPhoto(sent, body.digits);
+    numberDigits.textContent = '';
+    body.digits.forEach((d) => numberDigits.appendChild(digitCard(d)));
+  }
+
+  // The sent photo, scaled to the view, with each digit's box in its certainty's colour.
+  function drawPhoto(sent, digits) {
+    const scale = Math.min(1, 800 / sent.width);
+    photoView.width = Math.round(sent.width * scale);
+    photoView.height = Math.round(sent.height * scale);
+    const vctx = photoView.getContext('2d');
+    vctx.drawImage(sent, 0, 0, photoView.width, photoView.height);
+    const line = Math.max(2, Math.round(photoView.width / 250));
+    vctx.lineWidth = line;
+    vctx.font = `bold ${Math.max(14, Math.round(photoView.width / 30))}px system-ui, sans-serif`;
+    vctx.textBaseline = 'bottom';
+    digits.forEach((d) => {
+      const [x, y, w, h] = d.box.map((v) => v * scale);
+      const colour = doubtful(d) ? '#d97706' : '#16a34a';
+      vctx.strokeStyle = colour;
+      vctx.fillStyle = colour;
+      vctx.strokeRect(x - line, y - line, w + 2 * line, h + 2 * line);
+      vctx.fillText(String(d.digit), x, Math.max(vctx.lineWidth * 8, y - 2 * line));
+    });
+  }
+
+  function doubtful(d) {
+    return Boolean(d.note) || d.confidence < minConfidence;
+  }
+
+  // One digit: the digit, its probability, and a small bar per class 0..9.
+  function digitCard(d) {
+    const li = document.createElement('li');
+    li.classList.toggle('doubtful', doubtful(d));
+    const percent = (d.confidence * 100).toFixed(1);
+    li.setAttribute('aria-label', `${d.digit}, ${percent} percent`);
+    const bars = d.probabilities
+      .map((p, k) => `<span class="${k === d.digit ? 'best' : ''}" style="height:${Math.max(1, Math.round(p * 100))}%" title="${k}: ${(p * 100).toFixed(1)}%"></span>`)
+      .join('');
+    const labels = d.probabilities.map((_, k) => `<span>${k}</span>`).join('');
+    li.innerHTML = `<div class="head"><span class="d">${d.digit}</span><span class="p">${percent}%</span></div>`
+      + `<div class="spark" aria-hidden="true">${bars}</div><div class="spark-labels" aria-hidden="true">${labels}</div>`;
+    return li;
   }
 
   redrawNow();
