@@ -10,6 +10,8 @@ use serde::Serialize;
 use digitnet::evaluate::Evaluation;
 use digitnet::{Model, data, model_report};
 
+use super::out::{errln, out, outln};
+
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// A model file written by `digitnet train --save`.
@@ -40,7 +42,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let data = load_dataset(&args.dataset, &model)?;
     let evaluation = model.evaluate(&data)?;
     if data.name == model.meta.training.dataset {
-        eprintln!(
+        errln!(
             "note: the model was trained on part of '{}'; these scores include its training images",
             data.name
         );
@@ -53,11 +55,11 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
             images: data.len(),
             evaluation: &evaluation,
         };
-        println!("{}", serde_json::to_string(&out)?);
+        outln!("{}", serde_json::to_string(&out)?);
     } else {
         let text =
             model_report::render_evaluation(&model_name, &data.name, data.len(), &evaluation);
-        print!("{text}");
+        out!("{text}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -14,6 +14,8 @@ use digitnet::train::{Recipe, TrainConfig};
 use super::progress::Progress;
 use super::train::{finish_monitor, load_dataset};
 
+use super::out::outln;
+
 #[derive(Debug, Args)]
 pub struct PlotArgs {
     /// The picture: digits, confusion, curves, mistakes or weights.
@@ -67,7 +69,7 @@ pub fn run(args: PlotArgs) -> Result<ExitCode> {
     };
     digitnet::atomic::write(&path, &bytes)
         .with_context(|| format!("writing the {} picture", args.kind))?;
-    println!("{}", path.display());
+    outln!("{}", path.display());
     Ok(ExitCode::SUCCESS)
 }
 

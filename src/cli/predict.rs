@@ -10,6 +10,8 @@ use serde::Serialize;
 use digitnet::predict::Prediction;
 use digitnet::{Model, model_report, preprocess};
 
+use super::out::{errln, out, outln};
+
 #[derive(Debug, Args)]
 pub struct PredictArgs {
     /// A model file written by `digitnet train --save`.
@@ -63,7 +65,7 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
                     .predict(&image)
                     .require_confidence(args.min_confidence);
                 if !args.json {
-                    print!("{}", model_report::render_prediction(&file, &p, args.show));
+                    out!("{}", model_report::render_prediction(&file, &p, args.show));
                 }
                 Entry {
                     file,
@@ -78,7 +80,7 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
                 }
             }
             Err(err) => {
-                eprintln!("error: {err}");
+                errln!("error: {err}");
                 failed = true;
                 Entry {
                     file,
@@ -94,7 +96,7 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
     if args.json {
         let model_name = args.model.display().to_string();
         let out = serde_json::json!({ "model": model_name, "predictions": entries });
-        println!("{}", serde_json::to_string(&out)?);
+        outln!("{}", serde_json::to_string(&out)?);
     }
     Ok(if failed {
         ExitCode::FAILURE

@@ -1,6 +1,5 @@
 //! `digitnet serve`: the drawing page and the JSON API on a local address.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,6 +10,8 @@ use clap::Args;
 
 use digitnet::Model;
 use digitnet::serve::{self, Classifier};
+
+use super::out::{errln, outln};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -32,11 +33,14 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     super::check_min_confidence(args.min_confidence)?;
     let classifier = load_classifier(&args)?;
     serve::run(args.addr, Arc::new(classifier), |url| {
-        println!("digitnet is serving the drawing page on {url}");
-        let _ = std::io::stdout().flush();
-        eprintln!("press Ctrl-C to stop");
+        outln!("digitnet is serving the drawing page on {url}");
+        if let Some(e) = super::out::failure() {
+            // The server is still useful: say where it is on stderr instead.
+            errln!("warning: writing to stdout: {e}; serving on {url}");
+        }
+        errln!("press Ctrl-C to stop");
     })?;
-    eprintln!("stopped");
+    errln!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -52,7 +56,7 @@ fn load_classifier(args: &ServeArgs) -> Result<Classifier> {
             ))
         }
         None => {
-            eprintln!("no --model given: training one on the embedded 8x8 digits...");
+            errln!("no --model given: training one on the embedded 8x8 digits...");
             Classifier::trained_on_digits(args.min_confidence).context("training the default model")
         }
     }

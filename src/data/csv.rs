@@ -97,24 +97,87 @@ pub fn parse(reader: impl Read, origin: &str, name: &str, options: &CsvOptions) 
         Box::new(reader)
     };
     let mut rows = Rows::new(origin, options);
-    let mut line = String::new();
-    let mut reader = reader;
+    let mut lines = Lines::new(reader);
+    let mut line = Vec::new();
     for number in 1.. {
-        line.clear();
-        let read = reader.read_line(&mut line).map_err(|e| {
-            Error::data(
-                format!("{origin}, line {number}"),
-                format!("cannot be read: {e}"),
-            )
-        })?;
-        if read == 0 {
+        let at = || format!("{origin}, line {number}");
+        let more = lines
+            .next_line(&mut line)
+            .map_err(|e| Error::data(at(), format!("cannot be read: {e}")))?;
+        if !more {
             break;
         }
-        if !line.trim().is_empty() {
-            rows.take(number, line.trim_end_matches(['\n', '\r']))?;
+        let text = std::str::from_utf8(&line)
+            .map_err(|_| Error::data(at(), "is not text (UTF-8): is this a CSV file?"))?;
+        let text = if number == 1 {
+            text.strip_prefix('\u{feff}').unwrap_or(text)
+        } else {
+            text
+        };
+        if !text.trim().is_empty() {
+            rows.take(number, text)?;
         }
     }
     rows.finish(name)
+}
+
+/// The longest line accepted (16 MiB: a 2048x2048 image of 3-digit values fits). A
+/// longer one (a gzip bomb of one endless line) is refused before it fills memory.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// Splits a stream into lines ended by LF, CRLF or a lone CR (old Mac files), each at
+/// most [`MAX_LINE_BYTES`] long.
+struct Lines<R> {
+    reader: R,
+    /// The last line ended with CR: a LF right after it belongs to that ending.
+    after_cr: bool,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn new(reader: R) -> Self {
+        Lines {
+            reader,
+            after_cr: false,
+        }
+    }
+
+    /// Reads the next line into `line` (without its ending); false at the end.
+    fn next_line(&mut self, line: &mut Vec<u8>) -> std::io::Result<bool> {
+        line.clear();
+        let mut any = false;
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                return Ok(any);
+            }
+            if std::mem::take(&mut self.after_cr) && buf[0] == b'\n' {
+                self.reader.consume(1);
+                continue;
+            }
+            any = true;
+            let end = buf.iter().position(|&b| b == b'\n' || b == b'\r');
+            let take = end.unwrap_or(buf.len());
+            if line.len() + take > MAX_LINE_BYTES {
+                return Err(std::io::Error::other(format!(
+                    "the line is longer than {MAX_LINE_BYTES} bytes: is this a CSV file of \
+                     images?"
+                )));
+            }
+            line.extend_from_slice(&buf[..take]);
+            match end {
+                Some(i) => {
+                    self.after_cr = buf[i] == b'\r';
+                    self.reader.consume(take + 1);
+                    return Ok(true);
+                }
+                None => self.reader.consume(take),
+            }
+        }
+    }
 }
 
 fn check_options(options: &CsvOptions) -> Result<()> {
@@ -185,6 +248,16 @@ impl<'a> Rows<'a> {
                     "found {} fields, expected {} (the pixels and one label, as in the first row)",
                     fields.len(),
                     layout.fields
+                ),
+            ));
+        }
+        let values = (self.pixels.len() + fields.len()) as u64;
+        if values.saturating_mul(4) > super::MAX_DATA_BYTES {
+            return Err(Error::data(
+                at(),
+                format!(
+                    "the pixels read so far pass {} GiB: the data set is too large to train on here",
+                    super::MAX_DATA_BYTES >> 30
                 ),
             ));
         }

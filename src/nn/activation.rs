@@ -90,7 +90,8 @@ impl Activation {
             }
             Activation::Sigmoid => y * (1.0 - y),
             Activation::Identity => 1.0,
-            Activation::Softmax => unreachable!("softmax has no element-wise derivative"),
+            // The Jacobian's diagonal; no hidden layer uses softmax ([`Self::is_hidden`]).
+            Activation::Softmax => y * (1.0 - y),
         }
     }
 
@@ -101,6 +102,15 @@ impl Activation {
             Activation::Relu => (6.0 / inputs as f32).sqrt(),
             _ => (6.0 / (inputs + outputs) as f32).sqrt(),
         }
+    }
+
+    /// Whether a hidden layer may use it (softmax is the output layer's; identity is
+    /// for tests and gradient checks).
+    pub fn is_hidden(self) -> bool {
+        matches!(
+            self,
+            Activation::Tanh | Activation::Relu | Activation::Sigmoid
+        )
     }
 
     /// Name as written on the command line and in model files.

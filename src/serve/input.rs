@@ -7,9 +7,6 @@
 //! and refused above [`MAX_IMAGE_SIDE`] before any pixel is decoded. Decoding
 //! itself is [`crate::preprocess::decode`], the same as `digitnet predict`'s.
 
-use std::io::Cursor;
-
-use image::ImageReader;
 use serde::Deserialize;
 
 use super::error::ApiError;
@@ -59,14 +56,12 @@ pub fn read_image(kind: BodyKind, body: &[u8]) -> Result<Gray, ApiError> {
 /// Decodes an image file, refusing it from its header when a side exceeds
 /// [`MAX_IMAGE_SIDE`] (413); anything unreadable is a 400.
 pub fn decode_image(body: &[u8]) -> Result<Gray, ApiError> {
-    let header = ImageReader::new(Cursor::new(body))
-        .with_guessed_format()
-        .map_err(|e| ApiError::bad_request(format!("cannot read the image: {e}")))?;
-    let (width, height) = header
-        .into_dimensions()
-        .map_err(|e| ApiError::bad_request(format!("not a readable image: {e}")))?;
+    let origin = "the uploaded image";
+    let (width, height) =
+        preprocess::dimensions(body, origin).map_err(|e| ApiError::bad_request(e.to_string()))?;
     check_side(width, height)?;
-    preprocess::decode(body, "the uploaded image").map_err(|e| ApiError::bad_request(e.to_string()))
+    let _memory = super::limits::decode_permit(width, height)?;
+    preprocess::decode(body, origin).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// The JSON body: grey values row by row, 0 black to 255 white.
@@ -131,6 +126,7 @@ mod tests {
     use super::*;
     use axum::http::StatusCode;
     use image::{GrayImage, ImageFormat};
+    use std::io::Cursor;
 
     fn png_bytes(img: &GrayImage) -> Vec<u8> {
         let mut out = Cursor::new(Vec::new());
