@@ -193,3 +193,89 @@ fn absurd_shapes_and_layer_sizes_are_refused_before_allocating() {
     let out = digitnet_limited(&["--hidden", "16384,16384,16384", "-q"]);
     assert_refused(&out, "more than the 33554432 allowed");
 }
+
+/// Posts `body` as a PNG to `addr`'s API; the status code (0 if the server went away).
+fn post_png(addr: &str, body: &[u8]) -> u16 {
+    use std::io::Read;
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return 0;
+    };
+    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let head = format!(
+        "POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    if s.write_all(head.as_bytes())
+        .and_then(|()| s.write_all(body))
+        .is_err()
+    {
+        return 0;
+    }
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn concurrent_large_uploads_stay_within_the_servers_memory_budget() {
+    use std::io::BufRead;
+    // 4096x4096 (the largest side accepted), a few KB compressed, ~300 MB to work on.
+    let img = image::GrayImage::from_fn(4096, 4096, |x, y| {
+        let ink = (1000..3000).contains(&x) && (1500..2500).contains(&y);
+        image::Luma([if ink { 0 } else { 255 }])
+    });
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    drop(img);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_digitnet"));
+    cmd.args(["serve", "--addr", &addr])
+        .env("MALLOC_ARENA_MAX", "2")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: as in `digitnet_limited`.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: SERVER_LIMIT_BYTES,
+                rlim_max: SERVER_LIMIT_BYTES,
+            };
+            libc::setrlimit(libc::RLIMIT_AS, &limit);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains(&addr), "{first}");
+    let posts: Vec<_> = (0..4)
+        .map(|_| {
+            let (addr, png) = (addr.clone(), png.clone());
+            std::thread::spawn(move || post_png(&addr, &png))
+        })
+        .collect();
+    let codes: Vec<u16> = posts.into_iter().map(|p| p.join().unwrap()).collect();
+    let alive = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(alive, "the server died (out of memory?); answers {codes:?}");
+    assert_eq!(codes, [200; 4]);
+}
+
+/// The server's address-space cap: one large upload (about 200 MB at its peak) fits
+/// beside the idle server, four at once (without the budget) do not.
+const SERVER_LIMIT_BYTES: u64 = 512 << 20;

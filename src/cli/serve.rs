@@ -32,6 +32,13 @@ pub struct ServeArgs {
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
     super::check_min_confidence(args.min_confidence)?;
     let classifier = load_classifier(&args)?;
+    if !args.addr.ip().is_loopback() {
+        errln!(
+            "warning: listening on {}: the page and the API are open to the network, with \
+             no authentication and no encryption",
+            args.addr
+        );
+    }
     serve::run(args.addr, Arc::new(classifier), |url| {
         outln!("digitnet is serving the drawing page on {url}");
         if let Some(e) = super::out::failure() {

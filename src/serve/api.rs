@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 
 use super::classifier::{Answer, Classifier};
 use super::error::ApiError;
-use super::input::{BodyKind, read_image};
+use super::input::{BodyKind, read_image_held};
 
 /// `POST /api/predict`: a PNG or JSON pixels in, the digit and its probabilities out.
 ///
@@ -27,7 +27,8 @@ pub async fn predict(
     let kind = BodyKind::from_content_type(content_type)?;
     let body = body?;
     let answer = tokio::task::spawn_blocking(move || {
-        let image = read_image(kind, &body)?;
+        // The decoding budget's share is held until the picture is prepared and answered.
+        let (image, _memory) = read_image_held(kind, &body)?;
         Ok::<_, ApiError>(classifier.answer(&image))
     })
     .await

@@ -10,6 +10,7 @@
 use serde::Deserialize;
 
 use super::error::ApiError;
+use super::limits::Permit;
 use crate::preprocess::{self, Gray};
 
 /// The widest or tallest image accepted, in pixels (either format). Smaller
@@ -47,21 +48,38 @@ impl BodyKind {
 
 /// Decodes `body` as `kind` into a grey picture.
 pub fn read_image(kind: BodyKind, body: &[u8]) -> Result<Gray, ApiError> {
+    read_image_held(kind, body).map(|(image, _)| image)
+}
+
+/// [`read_image`], with the share of the decoding budget an image file took (see
+/// [`super::limits`]): keep it while the picture is prepared and answered.
+pub fn read_image_held(
+    kind: BodyKind,
+    body: &[u8],
+) -> Result<(Gray, Option<Permit<'static>>), ApiError> {
     match kind {
-        BodyKind::Image => decode_image(body),
-        BodyKind::Json => pixels_from_json(body),
+        BodyKind::Image => decode_image_held(body).map(|(image, held)| (image, Some(held))),
+        BodyKind::Json => pixels_from_json(body).map(|image| (image, None)),
     }
 }
 
 /// Decodes an image file, refusing it from its header when a side exceeds
 /// [`MAX_IMAGE_SIDE`] (413); anything unreadable is a 400.
 pub fn decode_image(body: &[u8]) -> Result<Gray, ApiError> {
+    decode_image_held(body).map(|(image, _)| image)
+}
+
+/// [`decode_image`], after reserving its peak memory from the decoding budget (from
+/// the header's size); the reservation is returned with the picture.
+fn decode_image_held(body: &[u8]) -> Result<(Gray, Permit<'static>), ApiError> {
     let origin = "the uploaded image";
     let (width, height) =
         preprocess::dimensions(body, origin).map_err(|e| ApiError::bad_request(e.to_string()))?;
     check_side(width, height)?;
-    let _memory = super::limits::decode_permit(width, height)?;
-    preprocess::decode(body, origin).map_err(|e| ApiError::bad_request(e.to_string()))
+    let held = super::limits::decode_permit(width, height)?;
+    let image =
+        preprocess::decode(body, origin).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok((image, held))
 }
 
 /// The JSON body: grey values row by row, 0 black to 255 white.

@@ -3,11 +3,15 @@
 //! The stated bound, beyond the model and the runtime:
 //! - request bodies: at most [`super::MAX_CONNECTIONS`] connections, each reading at most
 //!   one body of [`super::MAX_BODY_BYTES`] (256 x 1 MiB = 256 MiB);
-//! - decoding: every image decode first reserves its peak memory (its pixels x
-//!   [`PEAK_BYTES_PER_PIXEL`], from the header) from one budget of
-//!   [`DECODE_BUDGET_BYTES`] (512 MiB). A 28x28 drawing reserves 12 KiB, a 4096x4096
-//!   upload 256 MiB, so two of those decode at once while small ones keep flowing. A
-//!   request that cannot reserve its share within [`DECODE_WAIT`] gets a 503.
+//! - pictures: every uploaded image first reserves its peak memory (its pixels x
+//!   [`PEAK_BYTES_PER_PIXEL`], from the header: the decoded picture and its grey copy,
+//!   more than the prepared picture and its crops take after) from one budget of
+//!   [`DECODE_BUDGET_BYTES`] (512 MiB), and holds it until it is answered. A 28x28
+//!   drawing reserves 12 KiB, a 4096x4096 upload 256 MiB, so two of those are worked on
+//!   at once while small ones keep flowing. A request that cannot reserve its share
+//!   within [`DECODE_WAIT`] gets a 503. JSON pixels are capped by the body size.
+//!
+//! Worst case: 256 MiB of bodies and 512 MiB of pictures, under 1 GiB with the model.
 //!
 //! Decoding runs on tokio's blocking threads, so the budget is a plain mutex and
 //! condition variable.
