@@ -157,6 +157,7 @@ fn check_csv(bytes: &[u8]) {
             shape: Some((2, 2)),
             pixel_max: None,
             classes: Some(10),
+            ..CsvOptions::default()
         },
     ] {
         check(

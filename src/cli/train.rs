@@ -46,6 +46,10 @@ pub struct TrainArgs {
     /// CSV: the label column, `first` (default), `last` or a column name from the header.
     #[arg(long, default_value = "first")]
     label_column: LabelColumn,
+    /// CSV: whether the first row is a header: yes, no or auto (when a field is not a
+    /// number, or the fields count the columns: 0,1,2,...).
+    #[arg(long, default_value = "auto")]
+    header: digitnet::data::csv::Header,
     /// CSV: image shape HEIGHTxWIDTH (inferred when the pixel count is a square).
     #[arg(long, value_parser = parse_shape)]
     shape: Option<(usize, usize)>,
@@ -166,6 +170,7 @@ impl TrainArgs {
             shape: self.shape,
             pixel_max: self.pixel_max,
             classes: self.classes,
+            header: self.header,
         }
     }
 

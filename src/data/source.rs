@@ -46,6 +46,8 @@ pub struct LoadOptions {
     pub pixel_max: Option<f32>,
     /// Number of classes (inferred from the labels when `None`).
     pub classes: Option<usize>,
+    /// CSV: whether the first row is a header (detected by default).
+    pub header: csv::Header,
 }
 
 /// A loaded data set: one to split, or an official train/test pair.
@@ -143,6 +145,7 @@ impl DataSource {
                     shape: options.shape,
                     pixel_max: options.pixel_max,
                     classes: options.classes,
+                    header: options.header,
                 };
                 Ok(Loaded::One(csv::read(path, &csv_options)?))
             }
