@@ -34,25 +34,6 @@ pub enum Error {
     Draw { picture: String, message: String },
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_os_error_is_printed_once_in_a_chain_of_causes() {
-        let missing = std::fs::File::open("/no/such/nope.safetensors").unwrap_err();
-        let err = Error::io("nope.safetensors", missing);
-        // `{:#}` (anyhow, the CLI) prints every `source()` after the message: none here.
-        assert!(std::error::Error::source(&err).is_none());
-        let shown = err.to_string();
-        assert_eq!(shown.matches("No such file").count(), 1, "{shown}");
-        assert!(
-            shown.starts_with("nope.safetensors: No such file"),
-            "{shown}"
-        );
-    }
-}
-
 /// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -76,5 +57,24 @@ impl Error {
             path: path.into(),
             error: source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_os_error_is_printed_once_in_a_chain_of_causes() {
+        let missing = std::fs::File::open("/no/such/nope.safetensors").unwrap_err();
+        let err = Error::io("nope.safetensors", missing);
+        // `{:#}` (anyhow, the CLI) prints every `source()` after the message: none here.
+        assert!(std::error::Error::source(&err).is_none());
+        let shown = err.to_string();
+        assert_eq!(shown.matches("No such file").count(), 1, "{shown}");
+        assert!(
+            shown.starts_with("nope.safetensors: No such file"),
+            "{shown}"
+        );
     }
 }

@@ -310,7 +310,8 @@ impl<'a> Rows<'a> {
             return Err(Error::data(
                 at(),
                 format!(
-                    "the pixels read so far pass {} GiB: the data set is too large to train on here",
+                    "the pixels read so far pass {} GiB: the data set is too large to train on \
+                     here",
                     super::MAX_DATA_BYTES >> 30
                 ),
             ));

@@ -87,7 +87,8 @@ fn count_mismatch(labels_origin: &str, labels: u64, images: u64) -> Error {
     Error::data(
         labels_origin,
         format!(
-            "holds {labels} labels but its image file holds {images} images; they should be a matching pair"
+            "holds {labels} labels but its image file holds {images} images; they should be \
+             a matching pair"
         ),
     )
 }
