@@ -14,12 +14,12 @@ pub enum Error {
     #[error("{origin}: {message}")]
     Data { origin: String, message: String },
 
-    /// The operating system refused a file operation.
-    #[error("{}: {source}", path.display())]
+    /// The operating system refused a file operation. Its message is part of this one
+    /// and not a separate `source()`, so that a chain of causes prints it once.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// Training produced a non-finite value; the weights from before it are kept.
@@ -55,7 +55,26 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error: source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_os_error_is_printed_once_in_a_chain_of_causes() {
+        let missing = std::fs::File::open("/no/such/nope.safetensors").unwrap_err();
+        let err = Error::io("nope.safetensors", missing);
+        // `{:#}` (anyhow, the CLI) prints every `source()` after the message: none here.
+        assert!(std::error::Error::source(&err).is_none());
+        let shown = err.to_string();
+        assert_eq!(shown.matches("No such file").count(), 1, "{shown}");
+        assert!(
+            shown.starts_with("nope.safetensors: No such file"),
+            "{shown}"
+        );
     }
 }

@@ -20,7 +20,7 @@ pub fn strict_prediction(row: &[f32]) -> Option<usize> {
 
 /// Fraction of rows whose argmax is the label.
 pub fn accuracy(probs: &[f32], labels: &[u8]) -> f64 {
-    let classes = probs.len() / labels.len().max(1);
+    let classes = (probs.len() / labels.len().max(1)).max(1);
     let hits = probs
         .chunks_exact(classes)
         .zip(labels)
@@ -31,7 +31,7 @@ pub fn accuracy(probs: &[f32], labels: &[u8]) -> f64 {
 
 /// Fraction of rows whose rounded outputs equal the one-hot label.
 pub fn strict_accuracy(probs: &[f32], labels: &[u8]) -> f64 {
-    let classes = probs.len() / labels.len().max(1);
+    let classes = (probs.len() / labels.len().max(1)).max(1);
     let hits = probs
         .chunks_exact(classes)
         .zip(labels)
@@ -42,7 +42,7 @@ pub fn strict_accuracy(probs: &[f32], labels: &[u8]) -> f64 {
 
 /// Mean cross-entropy `-ln p[label]`, probabilities clipped at 1e-15 as scikit-learn does.
 pub fn log_loss(probs: &[f32], labels: &[u8]) -> f64 {
-    let classes = probs.len() / labels.len().max(1);
+    let classes = (probs.len() / labels.len().max(1)).max(1);
     let total: f64 = probs
         .chunks_exact(classes)
         .zip(labels)
@@ -54,7 +54,7 @@ pub fn log_loss(probs: &[f32], labels: &[u8]) -> f64 {
 /// Mean over rows of the summed squared error against the one-hot label
 /// (the post's "average test set error").
 pub fn mean_squared_error(probs: &[f32], labels: &[u8]) -> f64 {
-    let classes = probs.len() / labels.len().max(1);
+    let classes = (probs.len() / labels.len().max(1)).max(1);
     let total: f64 = probs
         .chunks_exact(classes)
         .zip(labels)
@@ -82,7 +82,7 @@ impl Confusion {
     /// Builds the matrix from probabilities (strict rule) and labels.
     pub fn strict(probs: &[f32], labels: &[u8], classes: usize) -> Self {
         let mut matrix = vec![vec![0u32; classes + 1]; classes + 1];
-        for (row, &y) in probs.chunks_exact(classes).zip(labels) {
+        for (row, &y) in probs.chunks_exact(classes.max(1)).zip(labels) {
             let predicted = strict_prediction(row).map_or(0, |p| p + 1);
             matrix[usize::from(y) + 1][predicted] += 1;
         }
@@ -95,7 +95,7 @@ impl Confusion {
     /// Builds the matrix from argmax answers (the -1 row and column stay empty).
     pub fn argmax(probs: &[f32], labels: &[u8], classes: usize) -> Self {
         let mut matrix = vec![vec![0u32; classes + 1]; classes + 1];
-        for (row, &y) in probs.chunks_exact(classes).zip(labels) {
+        for (row, &y) in probs.chunks_exact(classes.max(1)).zip(labels) {
             matrix[usize::from(y) + 1][argmax(row) + 1] += 1;
         }
         Confusion {

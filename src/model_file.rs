@@ -203,12 +203,22 @@ impl Model {
                 ),
             )
         };
+        // Checked before opening: opening a FIFO waits for a writer, and a device such
+        // as /dev/zero never ends.
+        let kind = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if !kind.is_file() {
+            return Err(Error::data(
+                &origin,
+                "is not a regular file (a folder, a device or a pipe): give the file that \
+                 `digitnet train --save` wrote",
+            ));
+        }
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
         if size > MAX_MODEL_BYTES {
             return Err(too_large(size));
         }
-        // A pipe or device reports no size: read at most one byte past the limit.
+        // A file that grows while it is read: at most one byte past the limit.
         let mut bytes = Vec::with_capacity(size as usize);
         file.take(MAX_MODEL_BYTES + 1)
             .read_to_end(&mut bytes)
@@ -244,7 +254,9 @@ impl Model {
             })
             .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()
             .and_then(|views| safetensors::serialize(views, Some(header)));
-        views.map_err(|e| Error::data(origin, format!("cannot write the tensors: {e}")))
+        views
+            .map(sorted_header)
+            .map_err(|e| Error::data(origin, format!("cannot write the tensors: {e}")))
     }
 
     /// Parses and checks a model file's content; `origin` names it in errors.
@@ -375,7 +387,7 @@ impl Metadata {
                 last.outputs
             ));
         }
-        if !(self.input.pixel_max > 0.0 && self.input.pixel_max.is_finite()) {
+        if !(self.input.pixel_max >= MIN_DIVISOR && self.input.pixel_max.is_finite()) {
             return Err(format!("invalid pixel scale {}", self.input.pixel_max));
         }
         check_normalizer(&self.normalizer, features)
@@ -384,15 +396,18 @@ impl Metadata {
 
 /// The normaliser must fit the input size and divide by positive numbers.
 fn check_normalizer(n: &Normalizer, features: usize) -> Result<(), String> {
+    // A divisor this small (1e-45 in a crafted file) turns pixels into infinities and the
+    // answers into NaN; real data's spreads are many orders of magnitude larger.
+    let divisor = |d: f32| d.is_finite() && d >= MIN_DIVISOR;
     let ok = match n {
-        Normalizer::BlogMeanVar { mean, var } => mean.is_finite() && *var > 0.0,
+        Normalizer::BlogMeanVar { mean, var } => mean.is_finite() && divisor(*var),
         Normalizer::Standardize { mean, std } => {
             mean.len() == features
                 && std.len() == features
-                && mean.iter().chain(std).all(|v| v.is_finite())
-                && std.iter().all(|&s| s >= 0.0)
+                && mean.iter().all(|v| v.is_finite())
+                && std.iter().all(|&s| s == 0.0 || divisor(s))
         }
-        Normalizer::Scale { pixel_max } => *pixel_max > 0.0 && pixel_max.is_finite(),
+        Normalizer::Scale { pixel_max } => divisor(*pixel_max),
     };
     if ok {
         Ok(())
@@ -402,6 +417,9 @@ fn check_normalizer(n: &Normalizer, features: usize) -> Result<(), String> {
         ))
     }
 }
+
+/// The smallest variance, standard deviation or pixel scale a model may divide by.
+const MIN_DIVISOR: f32 = 1e-9;
 
 /// Reads the `__metadata__` map: format, version (refusing newer ones), then the JSON.
 fn read_metadata(map: &HashMap<String, String>) -> Result<Metadata, String> {
@@ -604,6 +622,40 @@ pub(crate) mod tests_support {
     }
 }
 
+/// The same safetensors file with its header's keys in sorted order, so that one model
+/// always gives the same bytes (`safetensors` writes its metadata from a `HashMap`).
+/// Sorting keeps the header's length, so the data offsets stay valid; a header that
+/// cannot be read back is left as it was.
+fn sorted_header(mut bytes: Vec<u8>) -> Vec<u8> {
+    use std::collections::BTreeMap;
+    let Some(len) = bytes.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) else {
+        return bytes;
+    };
+    let end = usize::try_from(u64::from_le_bytes(len))
+        .ok()
+        .and_then(|n| n.checked_add(8))
+        .filter(|&end| end <= bytes.len());
+    let Some(end) = end else { return bytes };
+    let text = &bytes[8..end];
+    let parsed = serde_json::from_slice::<BTreeMap<String, serde_json::Value>>(text);
+    let Ok(mut header) = parsed else { return bytes };
+    if let Some(meta) = header.get_mut("__metadata__") {
+        let sorted = serde_json::from_value::<BTreeMap<String, String>>(meta.clone());
+        if let Ok(value) = sorted.and_then(serde_json::to_value) {
+            *meta = value;
+        }
+    }
+    let Ok(mut sorted) = serde_json::to_vec(&header) else {
+        return bytes;
+    };
+    if sorted.len() > text.len() {
+        return bytes;
+    }
+    sorted.resize(text.len(), b' ');
+    bytes[8..end].copy_from_slice(&sorted);
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -714,6 +766,34 @@ mod tests {
         let missing = Model::load(dir.join("none.safetensors")).unwrap_err();
         assert!(missing.to_string().contains("none.safetensors"));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_same_model_always_gives_the_same_bytes_with_sorted_metadata() {
+        let model = tests_support::tiny_digits_model();
+        let first = model.to_bytes("m").unwrap();
+        for _ in 0..8 {
+            assert_eq!(model.to_bytes("m").unwrap(), first);
+        }
+        let len = u64::from_le_bytes(first[..8].try_into().unwrap()) as usize;
+        let header = std::str::from_utf8(&first[8..8 + len]).unwrap();
+        let keys = ["\"crc32\"", "\"format\"", "\"format_version\"", "\"model\""];
+        let at: Vec<usize> = keys.iter().map(|k| header.find(k).unwrap()).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{header}");
+        Model::from_bytes(&first, "m").expect("the sorted file loads");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_and_fifos_are_refused_before_they_are_opened() {
+        let dir = crate::test_support::scratch("model-fifo");
+        let fifo = dir.join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        for path in [fifo.as_path(), Path::new("/dev/zero")] {
+            let err = Model::load(path).unwrap_err().to_string();
+            assert!(err.contains("is not a regular file"), "{err}");
+        }
     }
 
     #[test]

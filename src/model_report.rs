@@ -49,7 +49,22 @@ pub fn render_info(path: &str, m: &Metadata) -> String {
     if let Some(a) = t.test_accuracy {
         let _ = writeln!(out, "test accuracy: {:.2}%", 100.0 * a);
     }
-    out
+    terminal_safe(&out)
+}
+
+/// `text` with every control character but the line break shown as an escape
+/// (`\u{1b}`): names and metadata come from files, and a raw escape sequence could
+/// rewrite the terminal.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn normalizer_text(n: &crate::normalize::Normalizer) -> String {
@@ -115,12 +130,18 @@ pub fn render_prediction(file: &str, p: &Prediction, show: bool) -> String {
     if let (true, Some(input)) = (show, &p.input) {
         out.push_str(&input.to_text());
     }
-    out
+    terminal_safe(&out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_sequences_from_a_file_are_shown_not_sent() {
+        let shown = terminal_safe("seven\u{1b}[2J\r\u{9b}31m\nnext");
+        assert_eq!(shown, "seven\\u{1b}[2J\\u{d}\\u{9b}31m\nnext");
+    }
 
     #[test]
     fn a_prediction_line_names_the_answer_and_the_runners_up() {

@@ -79,6 +79,20 @@ impl Model {
         match prepared {
             Ok(input) => {
                 let probabilities = self.probabilities(&input.pixels);
+                if !probabilities.iter().all(|p| p.is_finite()) {
+                    // Never a digit from NaN: the answer says the model failed.
+                    return Prediction {
+                        digit: None,
+                        label: None,
+                        probabilities: Vec::new(),
+                        reason: Some(
+                            "the model's output is not a number for this picture; the model \
+                             file is damaged or was trained on broken data"
+                                .to_string(),
+                        ),
+                        input: Some(input),
+                    };
+                }
                 let digit = argmax(&probabilities);
                 Prediction {
                     digit: Some(digit),

@@ -51,7 +51,7 @@ pub mod components;
 mod decode;
 pub mod ink;
 #[cfg(feature = "images")]
-pub use decode::{MAX_PIXELS, MAX_SIDE, decode, open};
+pub use decode::{MAX_PIXELS, MAX_SIDE, PEAK_BYTES_PER_PIXEL, decode, dimensions, open};
 
 /// A grayscale picture, row-major, values 0.0 (black) ..= 1.0 (white).
 #[derive(Clone, Debug, PartialEq)]

@@ -133,7 +133,7 @@ fn idx_header_claiming_four_billion_images_is_refused_quickly() {
     let err = idx::images_from(Cursor::new(&bytes), 100, "huge.idx").unwrap_err();
     assert!(err.to_string().contains("header claims"), "{err}");
     // Same claim, but a count that passes the value limit: the file size refuses it.
-    let mut bytes = idx_header(IMAGES_MAGIC, &[2_000_000, 28, 28]);
+    let mut bytes = idx_header(IMAGES_MAGIC, &[1_000_000, 28, 28]);
     bytes.resize(100, 0);
     let err = idx::images_from(Cursor::new(&bytes), 100, "lying.idx").unwrap_err();
     assert!(err.to_string().contains("truncated"), "{err}");
@@ -157,6 +157,7 @@ fn check_csv(bytes: &[u8]) {
             shape: Some((2, 2)),
             pixel_max: None,
             classes: Some(10),
+            ..CsvOptions::default()
         },
     ] {
         check(

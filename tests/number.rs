@@ -292,7 +292,7 @@ fn the_cli_answers_text_json_and_a_picture() {
     let text = stdout(&out);
     assert!(text.starts_with(&format!("{path}: 407\n")), "{text}");
     assert!(
-        text.contains("\n  4   ") && text.contains("%  box x "),
+        text.contains("\n  4  ") && text.contains("%  box x "),
         "{text}"
     );
     assert!(

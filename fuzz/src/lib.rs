@@ -176,6 +176,7 @@ pub fn csv_options(selector: u8) -> CsvOptions {
         },
         pixel_max: (selector & 16 != 0).then_some(16.0),
         classes: (selector & 32 != 0).then_some(10),
+        ..CsvOptions::default()
     }
 }
 

@@ -13,6 +13,8 @@ use digitnet::nn::Activation;
 use digitnet::normalize::Normalizer;
 use digitnet::simd::{self, Level};
 
+use super::out::{errln, out, outln};
+
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Timed MNIST-size epochs per net (after one warm-up epoch).
@@ -75,7 +77,7 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<ExitCode> {
     let (mnist, test, source) = mnist_sets(args.rows, args.synthetic)?;
     let progress = |what: &str| {
         if !args.json {
-            eprintln!("timing {what}...");
+            errln!("timing {what}...");
         }
     };
     progress("784-800-10 relu epochs");
@@ -112,9 +114,9 @@ pub fn run(args: BenchArgs, threads: usize) -> Result<ExitCode> {
         inference_relu800: inference,
     };
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        outln!("{}", serde_json::to_string(&report)?);
     } else {
-        print!("{}", render(&report));
+        out!("{}", render(&report));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,8 @@ use serde::Serialize;
 use digitnet::evaluate::Evaluation;
 use digitnet::{Model, data, model_report};
 
+use super::out::{errln, out, outln};
+
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// A model file written by `digitnet train --save` (default: the built-in
@@ -46,7 +48,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let (data, official_test) = load_dataset(&dataset, &model)?;
     let evaluation = model.evaluate(&data)?;
     if !official_test && data.name == model.meta.training.dataset {
-        eprintln!(
+        errln!(
             "note: the model was trained on part of '{}'; these scores include its training images",
             data.name
         );
@@ -58,11 +60,11 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
             images: data.len(),
             evaluation: &evaluation,
         };
-        println!("{}", serde_json::to_string(&out)?);
+        outln!("{}", serde_json::to_string(&out)?);
     } else {
         let text =
             model_report::render_evaluation(&model_name, &data.name, data.len(), &evaluation);
-        print!("{text}");
+        out!("{text}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,8 @@ use clap::Args;
 
 use digitnet::{Model, model_report};
 
+use super::out::{out, outln};
+
 #[derive(Debug, Args)]
 pub struct InfoArgs {
     /// A model file written by `digitnet train --save`.
@@ -21,10 +23,10 @@ pub struct InfoArgs {
 pub fn run(args: InfoArgs) -> Result<ExitCode> {
     let model = Model::load(&args.model)?;
     if args.json {
-        println!("{}", serde_json::to_string(&model.meta)?);
+        outln!("{}", serde_json::to_string(&model.meta)?);
     } else {
         let path = args.model.display().to_string();
-        print!("{}", model_report::render_info(&path, &model.meta));
+        out!("{}", model_report::render_info(&path, &model.meta));
     }
     Ok(ExitCode::SUCCESS)
 }

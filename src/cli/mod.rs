@@ -5,6 +5,7 @@ mod color;
 mod eval;
 mod info;
 mod interrupt;
+mod out;
 #[cfg(feature = "plot")]
 mod plot;
 mod predict;
@@ -79,7 +80,7 @@ fn usage_error(err: clap::Error) -> ExitCode {
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("error: invalid arguments");
-    eprintln!("{line} (see --help)");
+    out::errln!("{line} (see --help)");
     ExitCode::from(EXIT_USAGE)
 }
 
@@ -115,7 +116,7 @@ pub fn run() -> ExitCode {
     };
     // DIGITNET_SIMD is read once; a bad value is a usage error before any work.
     if let Err(err) = digitnet::simd::configured() {
-        eprintln!("error: {err}");
+        out::errln!("error: {err}");
         return ExitCode::from(EXIT_USAGE);
     }
     let result = set_threads(cli.threads).and_then(|threads| match cli.command {
@@ -130,10 +131,15 @@ pub fn run() -> ExitCode {
         Some(Command::Bench(args)) => bench::run(args, threads),
         None => train::run(cli.train, threads),
     });
+    // A closed stdout is not an error; a full disk behind it is, once the work is done.
+    let result = result.and_then(|code| match out::failure() {
+        Some(e) => Err(anyhow::Error::new(e).context("writing to stdout")),
+        None => Ok(code),
+    });
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            out::errln!("error: {err:#}");
             match err.downcast_ref::<digitnet::Error>() {
                 Some(digitnet::Error::Config(_)) => ExitCode::from(EXIT_USAGE),
                 _ => ExitCode::FAILURE,

@@ -14,6 +14,8 @@ use digitnet::train::{Recipe, TrainConfig};
 use super::progress::Progress;
 use super::train::{finish_monitor, load_dataset};
 
+use super::out::outln;
+
 #[derive(Debug, Args)]
 pub struct PlotArgs {
     /// The picture: digits, confusion, curves, mistakes or weights.
@@ -51,6 +53,7 @@ pub fn run(args: PlotArgs) -> Result<ExitCode> {
         .or_else(|| format_of(args.out.as_deref()))
         .unwrap_or_default();
     let path = target(args.out.as_deref(), args.kind, format);
+    check_extension(&path, format)?;
     let data = load_dataset(&args.dataset)?;
     let bytes = if args.kind.needs_run() {
         let mut config = TrainConfig::for_recipe(args.recipe);
@@ -67,7 +70,7 @@ pub fn run(args: PlotArgs) -> Result<ExitCode> {
     };
     digitnet::atomic::write(&path, &bytes)
         .with_context(|| format!("writing the {} picture", args.kind))?;
-    println!("{}", path.display());
+    outln!("{}", path.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -78,6 +81,24 @@ fn format_of(out: Option<&Path>) -> Option<Format> {
         .to_ascii_lowercase()
         .parse()
         .ok()
+}
+
+/// Refuses a file name whose extension names another format than the one written
+/// (`--out x.jpg` would get PNG bytes); a name without an extension is fine.
+fn check_extension(path: &Path, format: Format) -> Result<(), digitnet::Error> {
+    let Some(ext) = path.extension() else {
+        return Ok(());
+    };
+    if format_of(Some(path)) == Some(format) {
+        return Ok(());
+    }
+    Err(digitnet::Error::config(format!(
+        "--out {}: the picture is written as {}, but the name ends in .{}; name it .png or \
+         .svg (or give --format)",
+        path.display(),
+        format.extension(),
+        ext.to_string_lossy()
+    )))
 }
 
 /// Where the picture goes: `out` itself, or `KIND.EXT` inside `out` when it is a folder.

@@ -14,6 +14,8 @@ use digitnet::predict::Prediction;
 use digitnet::preprocess::Gray;
 use digitnet::{Model, model_report, preprocess};
 
+use super::out::{errln, out, outln};
+
 #[derive(Debug, Args)]
 pub struct PredictArgs {
     /// A model file written by `digitnet train --save` (default: the built-in
@@ -83,7 +85,7 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
             Ok(image) => {
                 let p = model.predict(&image).require_confidence(min_confidence);
                 if !args.json {
-                    print!("{}", model_report::render_prediction(&file, &p, args.show));
+                    out!("{}", model_report::render_prediction(&file, &p, args.show));
                 }
                 Entry {
                     file,
@@ -98,7 +100,7 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
                 }
             }
             Err(err) => {
-                eprintln!("error: {err}");
+                errln!("error: {err}");
                 failed = true;
                 Entry {
                     file,
@@ -113,7 +115,7 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
     }
     if args.json {
         let out = serde_json::json!({ "model": model_name, "predictions": entries });
-        println!("{}", serde_json::to_string(&out)?);
+        outln!("{}", serde_json::to_string(&out)?);
     }
     Ok(if failed {
         ExitCode::FAILURE
@@ -155,10 +157,10 @@ fn run_number(args: PredictArgs) -> Result<ExitCode> {
             .map_err(|e| e.to_string())
             .and_then(|image| read_number(&model, &image, min_confidence, &file, &args));
         match &read {
-            Ok(reading) if !args.json => print!("{}", reading.to_text(&file, args.show)),
+            Ok(reading) if !args.json => out!("{}", reading.to_text(&file, args.show)),
             Ok(_) => {}
             Err(err) => {
-                eprintln!("error: {err}");
+                errln!("error: {err}");
                 failed = true;
             }
         }
@@ -174,7 +176,7 @@ fn run_number(args: PredictArgs) -> Result<ExitCode> {
     }
     if args.json {
         let out = serde_json::json!({ "model": model_name, "predictions": entries });
-        println!("{}", serde_json::to_string(&out)?);
+        outln!("{}", serde_json::to_string(&out)?);
     }
     Ok(if failed {
         ExitCode::FAILURE

@@ -7,6 +7,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use digitnet::train::{EpochStats, Flow, Monitor};
 
+use super::out::errln;
+
 /// The bar: epoch k/N, batches done of all batches to the epoch limit, elapsed time,
 /// ETA (to the epoch limit: early stopping may end sooner), last loss and accuracy.
 const TEMPLATE: &str =
@@ -83,7 +85,7 @@ impl Monitor for Progress {
     fn epoch(&mut self, s: &EpochStats) -> Flow {
         let summary = epoch_summary(s);
         if self.lines {
-            eprintln!(
+            errln!(
                 "epoch {:>4}/{}  {summary}  {:.2}s",
                 s.epoch + 1,
                 self.epochs,

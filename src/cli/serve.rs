@@ -1,6 +1,5 @@
 //! `digitnet serve`: the drawing page and the JSON API on a local address.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +9,8 @@ use anyhow::Result;
 use clap::Args;
 
 use digitnet::serve::{self, Classifier};
+
+use super::out::{errln, outln};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -30,12 +31,22 @@ pub struct ServeArgs {
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
     super::check_min_confidence(args.min_confidence)?;
     let classifier = load_classifier(&args)?;
+    if !args.addr.ip().is_loopback() {
+        errln!(
+            "warning: listening on {}: the page and the API are open to the network, with \
+             no authentication and no encryption",
+            args.addr
+        );
+    }
     serve::run(args.addr, Arc::new(classifier), |url| {
-        println!("digitnet is serving the drawing page on {url}");
-        let _ = std::io::stdout().flush();
-        eprintln!("press Ctrl-C to stop");
+        outln!("digitnet is serving the drawing page on {url}");
+        if let Some(e) = super::out::failure() {
+            // The server is still useful: say where it is on stderr instead.
+            errln!("warning: writing to stdout: {e}; serving on {url}");
+        }
+        errln!("press Ctrl-C to stop");
     })?;
-    eprintln!("stopped");
+    errln!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 

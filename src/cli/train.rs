@@ -17,6 +17,8 @@ use super::color::ColorChoice;
 use super::interrupt::{Interrupt, Interruptible};
 use super::progress::Progress;
 
+use super::out::{errln, out, outln};
+
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Training recipe: `standard` (correct gradients, Adam, early stopping) or
@@ -44,6 +46,10 @@ pub struct TrainArgs {
     /// CSV: the label column, `first` (default), `last` or a column name from the header.
     #[arg(long, default_value = "first")]
     label_column: LabelColumn,
+    /// CSV: whether the first row is a header: yes, no or auto (when a field is not a
+    /// number, or the fields count the columns: 0,1,2,...).
+    #[arg(long, default_value = "auto")]
+    header: digitnet::data::csv::Header,
     /// CSV: image shape HEIGHTxWIDTH (inferred when the pixel count is a square).
     #[arg(long, value_parser = parse_shape)]
     shape: Option<(usize, usize)>,
@@ -170,6 +176,7 @@ impl TrainArgs {
             shape: self.shape,
             pixel_max: self.pixel_max,
             classes: self.classes,
+            header: self.header,
         }
     }
 
@@ -257,6 +264,10 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
             "--out draws the pictures of one hold-out run; it cannot be combined with --folds"
         ));
     }
+    if let Some(path) = &args.save {
+        // Found now rather than after minutes of training.
+        digitnet::atomic::check_writable(path)?;
+    }
     let data = source.load(&args.load_options())?;
     let log = args.log_json.as_deref().map(EpochLog::create).transpose()?;
     let interrupt = Interrupt::install()?;
@@ -269,13 +280,22 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
         let cv = finish_monitor(monitor.inner, cv)?;
         print_result(args.json, &cv, || report::render_cross_validation(&cv))?;
         if let Some(code) = interrupt.exit_code() {
-            eprintln!("interrupted: the folds after the signal were cut short");
+            errln!("interrupted: the folds after the signal were cut short");
             return Ok(ExitCode::from(code));
         }
         return Ok(ExitCode::SUCCESS);
     }
     let run = experiment::run(&config, &data, args.test_fraction, &mut monitor);
     let run = finish_monitor(monitor.inner, run)?;
+    // Saved before anything is printed: a closed or full stdout never costs the model.
+    if let Some(path) = &args.save {
+        let mut model = digitnet::Model::from_run(&run, data.primary())?;
+        if let DataSource::ImageFolder(dir) = &source {
+            // A folder's classes are its sub-folders' names: keep them in the model.
+            model.meta.classes = data::folder::class_names(dir)?;
+        }
+        model.save(path)?;
+    }
     let color = args.color.enabled();
     print_result(args.json, &run.summary, || {
         report::render_colored(&run.summary, color)
@@ -285,19 +305,11 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
         let written = digitnet::plot::save_run(&run, data.primary(), dir, args.format)
             .with_context(|| format!("writing pictures into {}", dir.display()))?;
         if !args.quiet {
-            eprintln!("wrote {} pictures into {}", written.len(), dir.display());
+            errln!("wrote {} pictures into {}", written.len(), dir.display());
         }
-    }
-    if let Some(path) = &args.save {
-        let mut model = digitnet::Model::from_run(&run, data.primary())?;
-        if let DataSource::ImageFolder(dir) = &source {
-            // A folder's classes are its sub-folders' names: keep them in the model.
-            model.meta.classes = data::folder::class_names(dir)?;
-        }
-        model.save(path)?;
     }
     if let Some(code) = interrupt.exit_code() {
-        eprintln!(
+        errln!(
             "interrupted: stopped after the current batch; the report above is for the \
              weights of epoch {}",
             run.summary.kept_epoch + 1
@@ -313,15 +325,16 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Clears the bar and moves the epoch log into place (only if training succeeded).
+/// Clears the bar and moves the epoch log into place (only if training succeeded). A
+/// log that cannot be written is a warning: the run and its model matter more.
 pub(super) fn finish_monitor<T>(
     (progress, log): (Progress, Option<EpochLog>),
     outcome: digitnet::Result<T>,
 ) -> Result<T> {
     progress.finish();
     let value = outcome?;
-    if let Some(log) = log {
-        log.finish().context("writing the --log-json file")?;
+    if let Some(Err(e)) = log.map(EpochLog::finish) {
+        errln!("warning: the --log-json file was not written: {e}");
     }
     Ok(value)
 }
@@ -345,9 +358,9 @@ fn print_result<T: serde::Serialize>(
     text: impl FnOnce() -> String,
 ) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string(value)?);
+        outln!("{}", serde_json::to_string(value)?);
     } else {
-        print!("{}", text());
+        out!("{}", text());
     }
     Ok(())
 }

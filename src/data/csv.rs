@@ -2,7 +2,9 @@
 //! values row-major, and a label column first, last, or named in a header row.
 //!
 //! - **Header**: the first row is a header when any of its fields is not a number
-//!   (the common `label,pixel0,...,pixel783` layout has one).
+//!   (the common `label,pixel0,...,pixel783` layout has one), or when its fields count
+//!   the columns (`0,1,2,...` or `1,2,3,...`); [`CsvOptions::header`] overrides this.
+//! - **Text**: a UTF-8 byte-order mark is skipped; lines end in LF, CRLF or CR.
 //! - **Shape**: given ([`CsvOptions::shape`]), or inferred when the pixel count is a
 //!   perfect square (784 -> 28x28, 64 -> 8x8).
 //! - **Pixel scale**: given ([`CsvOptions::pixel_max`]), or inferred from the largest
@@ -61,6 +63,56 @@ impl fmt::Display for LabelColumn {
     }
 }
 
+/// Whether the first row names the columns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Header {
+    /// Decided by the rule in the module docs.
+    #[default]
+    Auto,
+    Yes,
+    No,
+}
+
+impl FromStr for Header {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Header::Auto),
+            "yes" => Ok(Header::Yes),
+            "no" => Ok(Header::No),
+            _ => Err(format!(
+                "unknown header choice '{s}', which should be yes, no or auto"
+            )),
+        }
+    }
+}
+
+impl Header {
+    /// Whether `fields`, the first row, is a header: as told, or (auto) when a field is
+    /// not a number, or when the fields are the column numbers `0,1,2,...` or `1,2,3,...`
+    /// (what pandas and spreadsheets write over unnamed columns).
+    fn is_header(self, fields: &[&str]) -> bool {
+        match self {
+            Header::Yes => true,
+            Header::No => false,
+            Header::Auto => {
+                let numbers: Option<Vec<f64>> = fields.iter().map(|f| f.parse().ok()).collect();
+                let Some(numbers) = numbers else {
+                    return true;
+                };
+                let counts_from = |start: f64| {
+                    fields.len() > 2
+                        && numbers
+                            .iter()
+                            .enumerate()
+                            .all(|(i, &v)| v == i as f64 + start)
+                };
+                counts_from(0.0) || counts_from(1.0)
+            }
+        }
+    }
+}
+
 /// How to read a CSV file; the defaults infer everything they can.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CsvOptions {
@@ -71,6 +123,8 @@ pub struct CsvOptions {
     pub pixel_max: Option<f32>,
     /// Number of classes; one more than the largest label when `None`.
     pub classes: Option<usize>,
+    /// Whether the first row is a header.
+    pub header: Header,
 }
 
 /// Reads the CSV file at `path` (plain or gzip) into a [`Dataset`] named after the file.
@@ -97,24 +151,87 @@ pub fn parse(reader: impl Read, origin: &str, name: &str, options: &CsvOptions) 
         Box::new(reader)
     };
     let mut rows = Rows::new(origin, options);
-    let mut line = String::new();
-    let mut reader = reader;
+    let mut lines = Lines::new(reader);
+    let mut line = Vec::new();
     for number in 1.. {
-        line.clear();
-        let read = reader.read_line(&mut line).map_err(|e| {
-            Error::data(
-                format!("{origin}, line {number}"),
-                format!("cannot be read: {e}"),
-            )
-        })?;
-        if read == 0 {
+        let at = || format!("{origin}, line {number}");
+        let more = lines
+            .next_line(&mut line)
+            .map_err(|e| Error::data(at(), format!("cannot be read: {e}")))?;
+        if !more {
             break;
         }
-        if !line.trim().is_empty() {
-            rows.take(number, line.trim_end_matches(['\n', '\r']))?;
+        let text = std::str::from_utf8(&line)
+            .map_err(|_| Error::data(at(), "is not text (UTF-8): is this a CSV file?"))?;
+        let text = if number == 1 {
+            text.strip_prefix('\u{feff}').unwrap_or(text)
+        } else {
+            text
+        };
+        if !text.trim().is_empty() {
+            rows.take(number, text)?;
         }
     }
     rows.finish(name)
+}
+
+/// The longest line accepted (16 MiB: a 2048x2048 image of 3-digit values fits). A
+/// longer one (a gzip bomb of one endless line) is refused before it fills memory.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// Splits a stream into lines ended by LF, CRLF or a lone CR (old Mac files), each at
+/// most [`MAX_LINE_BYTES`] long.
+struct Lines<R> {
+    reader: R,
+    /// The last line ended with CR: a LF right after it belongs to that ending.
+    after_cr: bool,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn new(reader: R) -> Self {
+        Lines {
+            reader,
+            after_cr: false,
+        }
+    }
+
+    /// Reads the next line into `line` (without its ending); false at the end.
+    fn next_line(&mut self, line: &mut Vec<u8>) -> std::io::Result<bool> {
+        line.clear();
+        let mut any = false;
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                return Ok(any);
+            }
+            if std::mem::take(&mut self.after_cr) && buf[0] == b'\n' {
+                self.reader.consume(1);
+                continue;
+            }
+            any = true;
+            let end = buf.iter().position(|&b| b == b'\n' || b == b'\r');
+            let take = end.unwrap_or(buf.len());
+            if line.len() + take > MAX_LINE_BYTES {
+                return Err(std::io::Error::other(format!(
+                    "the line is longer than {MAX_LINE_BYTES} bytes: is this a CSV file of \
+                     images?"
+                )));
+            }
+            line.extend_from_slice(&buf[..take]);
+            match end {
+                Some(i) => {
+                    self.after_cr = buf[i] == b'\r';
+                    self.reader.consume(take + 1);
+                    return Ok(true);
+                }
+                None => self.reader.consume(take),
+            }
+        }
+    }
 }
 
 fn check_options(options: &CsvOptions) -> Result<()> {
@@ -167,7 +284,7 @@ impl<'a> Rows<'a> {
         let layout = match self.layout {
             Some(layout) => layout,
             None => {
-                let is_header = fields.iter().any(|f| f.parse::<f64>().is_err());
+                let is_header = self.options.header.is_header(&fields);
                 let layout = self
                     .layout_of(&fields, is_header)
                     .map_err(|m| Error::data(at(), m))?;
@@ -185,6 +302,17 @@ impl<'a> Rows<'a> {
                     "found {} fields, expected {} (the pixels and one label, as in the first row)",
                     fields.len(),
                     layout.fields
+                ),
+            ));
+        }
+        let values = (self.pixels.len() + fields.len()) as u64;
+        if values.saturating_mul(4) > super::MAX_DATA_BYTES {
+            return Err(Error::data(
+                at(),
+                format!(
+                    "the pixels read so far pass {} GiB: the data set is too large to train on \
+                     here",
+                    super::MAX_DATA_BYTES >> 30
                 ),
             ));
         }
@@ -339,6 +467,26 @@ mod tests {
     }
 
     #[test]
+    fn a_bom_cr_line_ends_and_a_header_of_column_numbers_are_read_as_people_write_them() {
+        let d = csv("\u{feff}1,0,255,0,9\r2,9,9,9,9\r", &defaults()).unwrap();
+        assert_eq!(d.labels, [1, 2], "the BOM row is data, CR ends lines");
+        let d = csv("0,1,2,3,4\r\n1,0,255,0,9\r\n", &defaults()).unwrap();
+        assert_eq!(d.labels, [1], "a header of column numbers is not data");
+        let no = CsvOptions {
+            header: Header::No,
+            ..defaults()
+        };
+        let d = csv("0,1,2,3,4\n1,0,255,0,9\n", &no).unwrap();
+        assert_eq!(d.labels, [0, 1]);
+        let yes = CsvOptions {
+            header: Header::Yes,
+            ..defaults()
+        };
+        let d = csv("7,8,9,1,2\n1,0,255,0,9\n", &yes).unwrap();
+        assert_eq!(d.labels, [1]);
+    }
+
+    #[test]
     fn label_by_name_and_a_given_shape() {
         let opts = CsvOptions {
             label: LabelColumn::Name("digit".into()),
@@ -353,7 +501,7 @@ mod tests {
             err.contains("t.csv, line 1") && err.contains("no column named 'digit'"),
             "{err}"
         );
-        let err = csv("1,2,3,4\n", &opts).unwrap_err().to_string();
+        let err = csv("5,2,3,4\n", &opts).unwrap_err().to_string();
         assert!(err.contains("needs a header row"), "{err}");
     }
 

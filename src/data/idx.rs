@@ -8,7 +8,9 @@
 //! Every size a header claims is checked against what the file can hold *before*
 //! anything is allocated: for a raw file against its exact length, for a gzip file
 //! against the most that deflate can expand its compressed bytes to, and always
-//! against [`MAX_VALUES`]. A lying header is a clear error, not a huge allocation.
+//! against [`super::MAX_DATA_BYTES`] of `f32`. A lying header is a clear error, not a
+//! huge allocation. A pair's image and label counts are compared from their headers,
+//! before either body is read.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -23,9 +25,9 @@ use crate::error::{Error, Result};
 pub const LABELS_MAGIC: u32 = 0x0000_0801;
 /// Magic number of an image file: unsigned bytes, three dimensions.
 pub const IMAGES_MAGIC: u32 = 0x0000_0803;
-/// The most values (pixels or labels) one file may hold: 2^31, eight times
-/// EMNIST's largest split. Pixels become `f32`, so this bounds memory at 8 GiB.
-pub const MAX_VALUES: u64 = 1 << 31;
+/// The most values (pixels or labels) one file may hold: as many as
+/// [`super::MAX_DATA_BYTES`] holds as `f32` (pixels become `f32`).
+pub const MAX_VALUES: u64 = super::MAX_DATA_BYTES / 4;
 /// Deflate never expands better than about 1032:1; a gzip file claiming more
 /// content than this many times its size is lying.
 const MAX_DEFLATE_RATIO: u64 = 1032;
@@ -65,9 +67,30 @@ pub fn load_pair(
     classes: Option<usize>,
 ) -> Result<Dataset> {
     let labels_origin = labels.display().to_string();
-    let label_values = read_labels(labels)?;
-    let images = read_images(images)?;
+    let images_origin = images.display().to_string();
+    let (labels_file, labels_len) = open(labels)?;
+    let (images_file, images_len) = open(images)?;
+    let mut labels_in = Input::new(labels_file, labels_len, &labels_origin)?;
+    let mut images_in = Input::new(images_file, images_len, &images_origin)?;
+    let label_dims = labels_in.header(LABELS_MAGIC, "labels")?;
+    let image_dims = images_in.header(IMAGES_MAGIC, "images")?;
+    // Compared before either body is inflated: a gzip bomb of images is refused at once.
+    if label_dims[0] != image_dims[0] {
+        return Err(count_mismatch(&labels_origin, label_dims[0], image_dims[0]));
+    }
+    let label_values = labels_body(&mut labels_in, &label_dims)?;
+    let images = images_body(&mut images_in, &image_dims)?;
     pair(images, label_values, name, &labels_origin, classes)
+}
+
+fn count_mismatch(labels_origin: &str, labels: u64, images: u64) -> Error {
+    Error::data(
+        labels_origin,
+        format!(
+            "holds {labels} labels but its image file holds {images} images; they should be \
+             a matching pair"
+        ),
+    )
 }
 
 /// Joins decoded images and labels into a [`Dataset`], checking counts and labels.
@@ -79,13 +102,10 @@ pub fn pair(
     classes: Option<usize>,
 ) -> Result<Dataset> {
     if images.count != labels.len() {
-        return Err(Error::data(
+        return Err(count_mismatch(
             labels_origin,
-            format!(
-                "holds {} labels but its image file holds {} images; they should be a matching pair",
-                labels.len(),
-                images.count
-            ),
+            labels.len() as u64,
+            images.count as u64,
         ));
     }
     let classes = super::check_labels(&labels, classes, |i| {
@@ -106,10 +126,15 @@ pub fn pair(
 pub fn images_from(reader: impl Read, stored_len: u64, origin: &str) -> Result<Images> {
     let mut input = Input::new(reader, stored_len, origin)?;
     let dims = input.header(IMAGES_MAGIC, "images")?;
+    images_body(&mut input, &dims)
+}
+
+/// Reads the pixels that follow an image file's header `dims`.
+fn images_body(input: &mut Input<'_>, dims: &[u64]) -> Result<Images> {
     let (count, height, width) = (dims[0], dims[1], dims[2]);
     if height == 0 || width == 0 {
         return Err(Error::data(
-            origin,
+            input.origin,
             format!("images of {height}x{width} pixels have no pixel"),
         ));
     }
@@ -130,7 +155,12 @@ pub fn images_from(reader: impl Read, stored_len: u64, origin: &str) -> Result<I
 pub fn labels_from(reader: impl Read, stored_len: u64, origin: &str) -> Result<Vec<u8>> {
     let mut input = Input::new(reader, stored_len, origin)?;
     let dims = input.header(LABELS_MAGIC, "labels")?;
-    let values = input.check_claim(&dims)?;
+    labels_body(&mut input, &dims)
+}
+
+/// Reads the labels that follow a label file's header `dims`.
+fn labels_body(input: &mut Input<'_>, dims: &[u64]) -> Result<Vec<u8>> {
+    let values = input.check_claim(dims)?;
     let mut labels = Vec::with_capacity(values);
     input.read_values(values, |bytes| labels.extend_from_slice(bytes))?;
     Ok(labels)
@@ -206,8 +236,9 @@ impl<'a> Input<'a> {
             Error::data(
                 self.origin,
                 format!(
-                    "header claims {} values, more than the {MAX_VALUES} allowed",
-                    shape.join(" x ")
+                    "header claims {} values, more than the {MAX_VALUES} allowed ({} GiB as f32)",
+                    shape.join(" x "),
+                    super::MAX_DATA_BYTES >> 30
                 ),
             )
         })?;

@@ -21,6 +21,10 @@ use crate::error::{Error, Result};
 /// The most classes a data set may have (labels are stored as `u8`).
 pub const MAX_CLASSES: usize = 256;
 
+/// The most memory a data set's pixels may take, as `f32` (4 GiB: a billion pixels, the
+/// whole of EMNIST's largest split). Readers check it before they allocate.
+pub const MAX_DATA_BYTES: u64 = 4 << 30;
+
 /// Refuses a number of classes outside `2..=MAX_CLASSES`.
 pub(crate) fn check_classes(classes: usize) -> Result<()> {
     if (2..=MAX_CLASSES).contains(&classes) {

@@ -46,6 +46,8 @@ pub struct LoadOptions {
     pub pixel_max: Option<f32>,
     /// Number of classes (inferred from the labels when `None`).
     pub classes: Option<usize>,
+    /// CSV: whether the first row is a header (detected by default).
+    pub header: csv::Header,
 }
 
 /// A loaded data set: one to split, or an official train/test pair.
@@ -69,13 +71,25 @@ fn idx_names(part: &str, kind: &str) -> Vec<String> {
         .collect()
 }
 
-/// Parses an image shape written `HEIGHTxWIDTH`, e.g. `28x28`.
+/// The longest side `--shape` accepts: a 10000x10000 image is already 400 MB of pixels.
+pub const MAX_SHAPE_SIDE: usize = 10_000;
+
+/// Parses an image shape written `HEIGHTxWIDTH`, e.g. `28x28`, each side at most
+/// [`MAX_SHAPE_SIDE`] (so the product cannot overflow).
 pub fn parse_shape(s: &str) -> Result<(usize, usize), String> {
     let bad = || {
-        format!("invalid shape '{s}', which should be HEIGHTxWIDTH with positive sizes, e.g. 28x28")
+        format!(
+            "invalid shape '{s}', which should be HEIGHTxWIDTH with sizes from 1 to \
+             {MAX_SHAPE_SIDE}, e.g. 28x28"
+        )
     };
     let (h, w) = s.split_once(['x', 'X']).ok_or_else(bad)?;
-    let size = |v: &str| v.trim().parse::<usize>().ok().filter(|&v| v > 0);
+    let size = |v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&v| (1..=MAX_SHAPE_SIDE).contains(&v))
+    };
     Ok((size(h).ok_or_else(bad)?, size(w).ok_or_else(bad)?))
 }
 
@@ -131,6 +145,7 @@ impl DataSource {
                     shape: options.shape,
                     pixel_max: options.pixel_max,
                     classes: options.classes,
+                    header: options.header,
                 };
                 Ok(Loaded::One(csv::read(path, &csv_options)?))
             }
@@ -186,6 +201,17 @@ fn load_idx(files: &IdxFiles, name: &str, options: &LoadOptions) -> Result<Loade
         name,
         Some(train.classes),
     )?;
+    for (part, set, file) in [
+        ("training", &train, &files.train_images),
+        ("test", &test, &files.test_images),
+    ] {
+        if set.is_empty() {
+            return Err(Error::data(
+                file.display().to_string(),
+                format!("holds no images: the {part} set needs at least one"),
+            ));
+        }
+    }
     Ok(Loaded::Pair { train, test })
 }
 

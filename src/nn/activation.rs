@@ -90,7 +90,8 @@ impl Activation {
             }
             Activation::Sigmoid => y * (1.0 - y),
             Activation::Identity => 1.0,
-            Activation::Softmax => unreachable!("softmax has no element-wise derivative"),
+            // The Jacobian's diagonal; no hidden layer uses softmax ([`Hidden`] has none).
+            Activation::Softmax => y * (1.0 - y),
         }
     }
 

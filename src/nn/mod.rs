@@ -62,6 +62,10 @@ pub const PREDICT_BATCH: usize = 1024;
 /// The largest layer we agree to allocate: refuses absurd sizes before allocating.
 pub const MAX_LAYER_PARAMETERS: usize = 1 << 28;
 
+/// The most weights a network may hold in all (128 MiB of f32; training keeps about four
+/// copies: weights, gradients and the optimizer's state). MNIST's 784-200-10 holds 159,010.
+pub const MAX_NETWORK_PARAMETERS: usize = 1 << 25;
+
 impl NetSpec {
     /// Checks sizes before any allocation.
     pub fn validate(&self) -> Result<()> {
@@ -78,6 +82,17 @@ impl NetSpec {
                     w[0], w[1], MAX_LAYER_PARAMETERS
                 )));
             }
+        }
+        let total = self
+            .sizes
+            .windows(2)
+            .fold(0usize, |t, w| t.saturating_add(w[0].saturating_mul(w[1])));
+        if total > MAX_NETWORK_PARAMETERS {
+            return Err(Error::config(format!(
+                "layers {:?} hold {total} weights, more than the {MAX_NETWORK_PARAMETERS} allowed; \
+                 give smaller --hidden sizes",
+                self.sizes
+            )));
         }
         Ok(())
     }

@@ -105,20 +105,58 @@ fn jpeg_luma(bytes: &[u8], origin: &str) -> Result<Option<Gray>> {
 /// limits and against the file's length, `len` bytes), decodes, and flattens
 /// colour and transparency to grey.
 fn decode_from(reader: impl BufRead + Seek, len: u64, origin: &str) -> Result<Gray> {
-    let reader = ImageReader::new(reader)
-        .with_guessed_format()
-        .map_err(|e| Error::data(origin, format!("cannot read the image: {e}")))?;
-    if reader.format().is_none() {
-        return Err(unsupported(origin));
-    }
-    let mut decoder = reader.into_decoder().map_err(|e| image_error(origin, e))?;
+    let mut decoder = header_decoder(reader, origin)?;
     check_size(decoder.dimensions(), origin)?;
     check_backed(decoder.dimensions(), len, origin)?;
     decoder
         .set_limits(picture_sized(decoder.total_bytes()))
         .map_err(|e| image_error(origin, e))?;
     let image = DynamicImage::from_decoder(decoder).map_err(|e| image_error(origin, e))?;
-    Ok(to_gray(&image))
+    Ok(to_gray(image))
+}
+
+/// The most a decoder may allocate while it reads the header and the chunks before the
+/// pixels (a PNG's colour profile and text, inflated): 8 MiB, far above any real
+/// profile. Checked as it inflates, so a 1 MB iCCP bomb claiming 1 GiB stops at 8 MiB.
+pub const MAX_HEADER_ALLOC: u64 = 8 << 20;
+
+/// Most bytes of memory a decode takes per pixel at its peak: the decoded picture (at
+/// most 16-bit RGBA, 8 bytes) and its grey-alpha copy in `f32` (8 bytes).
+pub const PEAK_BYTES_PER_PIXEL: u64 = 16;
+
+/// A decoder positioned after the header, whose reading of it (and of the chunks
+/// before the pixels) was bounded by [`MAX_HEADER_ALLOC`].
+fn header_decoder<'a>(
+    reader: impl BufRead + Seek + 'a,
+    origin: &str,
+) -> Result<impl ImageDecoder + 'a> {
+    let mut reader = ImageReader::new(reader)
+        .with_guessed_format()
+        .map_err(|e| Error::data(origin, format!("cannot read the image: {e}")))?;
+    if reader.format().is_none() {
+        return Err(unsupported(origin));
+    }
+    // The sides are checked by `check_size`, from the header, with a clearer message.
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(MAX_HEADER_ALLOC);
+    reader.limits(limits);
+    reader.into_decoder().map_err(|e| match e {
+        ImageError::Limits(_) => Error::data(
+            origin,
+            format!(
+                "the image's metadata (colour profile, text) inflates to more than {} MiB: \
+                 the file is corrupt or hostile",
+                MAX_HEADER_ALLOC >> 20
+            ),
+        ),
+        e => image_error(origin, e),
+    })
+}
+
+/// The width and height an image file's header claims, read within the same bounds
+/// as [`decode`].
+pub fn dimensions(bytes: &[u8], origin: &str) -> Result<(u32, u32)> {
+    Ok(header_decoder(Cursor::new(bytes), origin)?.dimensions())
 }
 
 /// Refuses pictures larger than [`MAX_SIDE`] or [`MAX_PIXELS`].
@@ -192,8 +230,10 @@ fn image_error(origin: &str, e: ImageError) -> Error {
 /// laid on a background that contrasts with the visible ones (white under dark
 /// strokes, black under light ones), so a drawing on a transparent canvas keeps
 /// its ink whatever colour it was drawn in.
-fn to_gray(image: &DynamicImage) -> Gray {
+fn to_gray(image: DynamicImage) -> Gray {
     let la = image.to_luma_alpha32f();
+    // The decoded picture goes before the grey one is built: the peak is two copies.
+    drop(image);
     let (width, height) = (la.width() as usize, la.height() as usize);
     let raw = la.into_raw();
     let pairs = raw.chunks_exact(2);

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::classifier::Classifier;
 use super::error::ApiError;
-use super::input::{BodyKind, read_image};
+use super::input::{BodyKind, read_image_held};
 
 /// `POST /api/predict`: an image (alone, or the one file of a form) or JSON pixels
 /// in; the digit and its probabilities out, or with `?number=true` the number
@@ -32,7 +32,8 @@ pub async fn predict(
     let kind = BodyKind::from_content_type(content_type)?;
     let body = body?;
     tokio::task::spawn_blocking(move || {
-        let image = read_image(kind, &body)?;
+        // The decoding budget's share is held until the picture is prepared and answered.
+        let (image, _memory) = read_image_held(kind, &body)?;
         if number {
             let reading = classifier
                 .read_number(&image)

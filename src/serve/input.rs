@@ -8,12 +8,10 @@
 //! and refused above [`MAX_IMAGE_SIDE`] before any pixel is decoded. Decoding
 //! itself is [`crate::preprocess::decode`], the same as `digitnet predict`'s.
 
-use std::io::Cursor;
-
-use image::ImageReader;
 use serde::Deserialize;
 
 use super::error::ApiError;
+use super::limits::Permit;
 use super::multipart;
 use crate::preprocess::{self, Gray};
 
@@ -58,24 +56,42 @@ impl BodyKind {
 
 /// Decodes `body` as `kind` into a grey picture.
 pub fn read_image(kind: BodyKind, body: &[u8]) -> Result<Gray, ApiError> {
+    read_image_held(kind, body).map(|(image, _)| image)
+}
+
+/// [`read_image`], with the share of the decoding budget an image file took (see
+/// [`super::limits`]): keep it while the picture is prepared and answered.
+pub fn read_image_held(
+    kind: BodyKind,
+    body: &[u8],
+) -> Result<(Gray, Option<Permit<'static>>), ApiError> {
     match kind {
-        BodyKind::Image => decode_image(body),
-        BodyKind::Json => pixels_from_json(body),
-        BodyKind::Form(boundary) => decode_image(multipart::single_file(body, &boundary)?.data),
+        BodyKind::Image => decode_image_held(body).map(|(image, held)| (image, Some(held))),
+        BodyKind::Json => pixels_from_json(body).map(|image| (image, None)),
+        BodyKind::Form(boundary) => {
+            let file = multipart::single_file(body, &boundary)?.data;
+            decode_image_held(file).map(|(image, held)| (image, Some(held)))
+        }
     }
 }
 
 /// Decodes an image file, refusing it from its header when a side exceeds
 /// [`MAX_IMAGE_SIDE`] (413); anything unreadable is a 400.
 pub fn decode_image(body: &[u8]) -> Result<Gray, ApiError> {
-    let header = ImageReader::new(Cursor::new(body))
-        .with_guessed_format()
-        .map_err(|e| ApiError::bad_request(format!("cannot read the image: {e}")))?;
-    let (width, height) = header
-        .into_dimensions()
-        .map_err(|e| ApiError::bad_request(format!("not a readable image: {e}")))?;
+    decode_image_held(body).map(|(image, _)| image)
+}
+
+/// [`decode_image`], after reserving its peak memory from the decoding budget (from
+/// the header's size); the reservation is returned with the picture.
+fn decode_image_held(body: &[u8]) -> Result<(Gray, Permit<'static>), ApiError> {
+    let origin = "the uploaded image";
+    let (width, height) =
+        preprocess::dimensions(body, origin).map_err(|e| ApiError::bad_request(e.to_string()))?;
     check_side(width, height)?;
-    preprocess::decode(body, "the uploaded image").map_err(|e| ApiError::bad_request(e.to_string()))
+    let held = super::limits::decode_permit(width, height)?;
+    let image =
+        preprocess::decode(body, origin).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok((image, held))
 }
 
 /// The JSON body: grey values row by row, 0 black to 255 white.
@@ -140,6 +156,7 @@ mod tests {
     use super::*;
     use axum::http::StatusCode;
     use image::{GrayImage, ImageFormat};
+    use std::io::Cursor;
 
     fn png_bytes(img: &GrayImage) -> Vec<u8> {
         let mut out = Cursor::new(Vec::new());

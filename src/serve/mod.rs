@@ -12,19 +12,17 @@
 //! with no lock. Bodies are capped at [`MAX_BODY_BYTES`], images at
 //! [`input::MAX_IMAGE_SIDE`] pixels a side (checked before decoding).
 //!
-//! ```no_run
-//! use std::sync::Arc;
-//! use digitnet::serve::{self, Classifier};
+//! No client can wedge the server ([`ServerLimits`]): a request's headers must arrive
+//! within 10 s (the same bound closes a kept-alive connection that idles), its body
+//! within 30 s; at most 256 connections are served at once (more wait in the kernel's
+//! queue); a shutdown lets requests in flight finish for at most 10 s, then exits.
+//! Memory is bounded as [`limits`] states.
 //!
-//! let classifier = Arc::new(Classifier::trained_on_digits(0.6)?);
-//! serve::run("127.0.0.1:8080".parse().unwrap(), classifier, |url| println!("{url}"))?;
-//! # Ok::<(), digitnet::Error>(())
-//! ```
-
 mod api;
 mod classifier;
 mod error;
 pub mod input;
+pub mod limits;
 mod multipart;
 mod page;
 mod shutdown;
@@ -36,19 +34,60 @@ pub use shutdown::signal as shutdown_signal;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tokio::net::TcpListener;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::error::{Error, Result};
 
 /// The largest request body accepted (1 MiB); larger ones get a 413.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// The most connections served at once: under the common limit of 1,024 open files.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// What a client is allowed before the server gives up on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Time to send a request's headers; also the longest a kept-alive connection may
+    /// idle between requests.
+    pub header_timeout: Duration,
+    /// Time to send a request's body, once its headers are in (then a 408).
+    pub body_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// How long a shutdown waits for requests in flight before it exits anyway.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: MAX_CONNECTIONS,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
 /// The application: every route, the body limit, JSON errors for unknown paths.
 pub fn router(classifier: Arc<Classifier>) -> Router {
+    router_with(classifier, ServerLimits::default())
+}
+
+/// [`router`] with the body deadline of `limits`.
+pub fn router_with(classifier: Arc<Classifier>, limits: ServerLimits) -> Router {
     Router::new()
         .route("/", get(page::index))
         .route("/style.css", get(page::style))
@@ -59,19 +98,142 @@ pub fn router(classifier: Arc<Classifier>) -> Router {
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            limits.body_timeout,
+            whole_body_in_time,
+        ))
         .with_state(classifier)
 }
 
-/// Serves `classifier` on `listener` until `shutdown` resolves; requests in
-/// flight then finish before this returns.
+/// Reads the whole body before the handler runs: refused from its `Content-Length`
+/// when over [`MAX_BODY_BYTES`] (so `Expect: 100-continue` gets a 413, not a 100), and
+/// cut off with a 408 when it does not arrive within `deadline`.
+async fn whole_body_in_time(
+    State(deadline): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return ApiError::too_large(format!(
+            "the request body is larger than the limit of {MAX_BODY_BYTES} bytes"
+        ))
+        .into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let read = axum::body::to_bytes(body, MAX_BODY_BYTES);
+    match tokio::time::timeout(deadline, read).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Ok(Err(e)) => ApiError::too_large(format!(
+            "could not read the request body within the limit of {MAX_BODY_BYTES} bytes: {e}"
+        ))
+        .into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} s",
+                deadline.as_secs_f32()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+/// Serves `classifier` on `listener` until `shutdown` resolves, with the default
+/// [`ServerLimits`]; requests in flight then finish (for at most 10 s) before this returns.
 pub async fn serve(
     listener: TcpListener,
     classifier: Arc<Classifier>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(classifier))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = ServerLimits::default();
+    serve_with(listener, router_with(classifier, limits), limits, shutdown).await
+}
+
+/// Serves `app` on `listener` within `limits` until `shutdown` resolves.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    limits: ServerLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
+        let stream = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    after_accept_error(&e).await;
+                    continue;
+                }
+            },
+        };
+        while connections.try_join_next().is_some() {}
+        connections.spawn(connection(
+            stream,
+            app.clone(),
+            limits,
+            stop_rx.clone(),
+            slot,
+        ));
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let drain = async { while connections.join_next().await.is_some() {} };
+    // Past the grace period, what is left is dropped (and aborted) with the set.
+    let _ = tokio::time::timeout(limits.shutdown_grace, drain).await;
+    Ok(())
+}
+
+/// One client connection, closed gracefully when `stop` turns true; `_slot` holds its
+/// place among [`ServerLimits::max_connections`].
+async fn connection(
+    stream: TcpStream,
+    app: Router,
+    limits: ServerLimits,
+    mut stop: watch::Receiver<bool>,
+    _slot: OwnedSemaphorePermit,
+) {
+    let _ = stream.set_nodelay(true);
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = stop.wait_for(|&stop| stop) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
+/// After a failed accept: a client that gave up is nothing; running out of file
+/// descriptors (or memory) passes after a pause, as connections close.
+async fn after_accept_error(e: &std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionReset, Interrupted};
+    if !matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Binds `addr`, calls `on_listening` with the page's URL, and serves until

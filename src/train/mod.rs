@@ -264,7 +264,10 @@ pub fn validation_len(rows: usize, fraction: f64) -> usize {
     if fraction <= 0.0 {
         0
     } else {
-        ((rows as f64 * fraction).round() as usize).clamp(1, rows.saturating_sub(1))
+        // At least one row, and at least one left to train on (none of either when
+        // there are fewer than two rows: the size checks then name the problem).
+        let most = rows.saturating_sub(1);
+        ((rows as f64 * fraction).round() as usize).clamp(most.min(1), most)
     }
 }
 

@@ -1,0 +1,134 @@
+//! What bounds the server's memory, and the budget that enforces the decoding part.
+//!
+//! The stated bound, beyond the model and the runtime:
+//! - request bodies: at most [`super::MAX_CONNECTIONS`] connections, each reading at most
+//!   one body of [`super::MAX_BODY_BYTES`] (256 x 1 MiB = 256 MiB);
+//! - pictures: every uploaded image first reserves its peak memory (its pixels x
+//!   [`PEAK_BYTES_PER_PIXEL`], from the header: the decoded picture and its grey copy,
+//!   more than the prepared picture and its crops take after) from one budget of
+//!   [`DECODE_BUDGET_BYTES`] (512 MiB), and holds it until it is answered. A 28x28
+//!   drawing reserves 12 KiB, a 4096x4096 upload 256 MiB, so two of those are worked on
+//!   at once while small ones keep flowing. A request that cannot reserve its share
+//!   within [`DECODE_WAIT`] gets a 503. JSON pixels are capped by the body size.
+//!
+//! Worst case: 256 MiB of bodies and 512 MiB of pictures, under 1 GiB with the model.
+//!
+//! Decoding runs on tokio's blocking threads, so the budget is a plain mutex and
+//! condition variable.
+
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use super::error::ApiError;
+use crate::preprocess::PEAK_BYTES_PER_PIXEL;
+
+/// The memory all concurrent image decodes may hold together.
+pub const DECODE_BUDGET_BYTES: u64 = 512 << 20;
+
+/// How long a request waits for its share of the budget before a 503.
+pub const DECODE_WAIT: Duration = Duration::from_secs(10);
+
+/// Bytes reserved from a budget of `total`.
+pub struct Budget {
+    total: u64,
+    used: Mutex<u64>,
+    freed: Condvar,
+}
+
+/// A reservation; returns its bytes to the budget when dropped.
+pub struct Permit<'a> {
+    budget: &'a Budget,
+    bytes: u64,
+}
+
+impl Budget {
+    pub const fn new(total: u64) -> Self {
+        Budget {
+            total,
+            used: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Reserves `bytes` (at most the whole budget), waiting up to `wait` for others to
+    /// finish; `None` if they do not in time.
+    pub fn reserve(&self, bytes: u64, wait: Duration) -> Option<Permit<'_>> {
+        let bytes = bytes.min(self.total);
+        let deadline = Instant::now() + wait;
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        while *used + bytes > self.total {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            used = self
+                .freed
+                .wait_timeout(used, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        *used += bytes;
+        Some(Permit {
+            budget: self,
+            bytes,
+        })
+    }
+
+    /// Bytes reserved now.
+    pub fn in_use(&self) -> u64 {
+        *self.used.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let mut used = self.budget.used.lock().unwrap_or_else(|p| p.into_inner());
+        *used -= self.bytes;
+        self.budget.freed.notify_all();
+    }
+}
+
+/// The server's decoding budget.
+pub static DECODES: Budget = Budget::new(DECODE_BUDGET_BYTES);
+
+/// Reserves the memory a `width x height` decode needs, or a 503 after [`DECODE_WAIT`].
+pub fn decode_permit(width: u32, height: u32) -> Result<Permit<'static>, ApiError> {
+    let bytes = u64::from(width) * u64::from(height) * PEAK_BYTES_PER_PIXEL;
+    DECODES.reserve(bytes, DECODE_WAIT).ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "the server is busy decoding other images; try again in a moment",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn reservations_beyond_the_budget_wait_then_time_out() {
+        let budget = Budget::new(100);
+        let a = budget.reserve(60, Duration::ZERO).unwrap();
+        let b = budget.reserve(40, Duration::ZERO).unwrap();
+        assert_eq!(budget.in_use(), 100);
+        assert!(budget.reserve(1, Duration::from_millis(20)).is_none());
+        drop(a);
+        assert!(budget.reserve(60, Duration::ZERO).is_some());
+        drop(b);
+        assert_eq!(budget.in_use(), 0);
+        // More than the whole budget still runs, alone.
+        assert!(budget.reserve(1000, Duration::ZERO).is_some());
+    }
+
+    #[test]
+    fn a_waiting_reservation_goes_ahead_when_another_ends() {
+        let budget = Arc::new(Budget::new(10));
+        let held = budget.reserve(10, Duration::ZERO).unwrap();
+        let waiter = {
+            let budget = Arc::clone(&budget);
+            std::thread::spawn(move || budget.reserve(5, Duration::from_secs(10)).is_some())
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        drop(held);
+        assert!(waiter.join().unwrap());
+    }
+}
