@@ -28,7 +28,11 @@ fn plot_digits_writes_a_png_of_screen_size() {
     let dir = scratch("plot-digits");
     let out = digitnet_in(&dir, &["plot", "digits", "--out", "grid.png"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(stdout(&out).trim(), "grid.png");
+    assert_eq!(stdout(&out), "");
+    assert_eq!(stderr(&out).trim(), "wrote the digits picture to grid.png");
+    let quiet = digitnet_in(&dir, &["plot", "digits", "--out", "q.png", "-q"], &[]);
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    assert_eq!(stderr(&quiet), "");
     let (w, h) = png_size(&dir.join("grid.png"));
     assert!((800..=1200).contains(&w) && h > 800, "{w}x{h}");
 }

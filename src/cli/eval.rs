@@ -15,8 +15,10 @@ pub struct EvalArgs {
     /// A model file written by `digitnet train --save`.
     #[arg(long)]
     model: PathBuf,
-    /// Data set: `digits` (the embedded 8x8 set) or a folder with one sub-folder
-    /// of images per class (prepared as `predict` prepares a picture).
+    /// Data set: `digits` (the embedded 8x8 set, all of it), `mnist` (its 10,000 test
+    /// images), a folder of IDX files under MNIST's names (its test files), a CSV file
+    /// (every row), or a folder with one sub-folder of images per class (prepared as
+    /// `predict` prepares a picture).
     #[arg(long, default_value = "digits")]
     dataset: String,
     /// Print exactly one JSON object on stdout instead of the text report.
@@ -37,14 +39,9 @@ struct EvalOutput<'a> {
 /// Runs `digitnet eval`.
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let model = Model::load(&args.model)?;
-    let data = load_dataset(&args.dataset, &model)?;
+    let (data, part) = load_dataset(&args.dataset, &model)?;
     let evaluation = model.evaluate(&data)?;
-    if data.name == model.meta.training.dataset {
-        eprintln!(
-            "note: the model was trained on part of '{}'; these scores include its training images",
-            data.name
-        );
-    }
+    eprintln!("{}", scored_note(&data, part, &model.meta.training.dataset));
     let model_name = args.model.display().to_string();
     if args.json {
         let out = EvalOutput {
@@ -62,21 +59,45 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Which part of a data set `eval` scores.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Part {
+    /// Every image (the digits, a CSV file, an image folder).
+    All,
+    /// The test part of an official pair (MNIST, an IDX folder).
+    Test,
+}
+
+/// The line on stderr that says what was scored, and whether the model saw any of it.
+fn scored_note(data: &data::Dataset, part: Part, trained_on: &str) -> String {
+    let n = data.len();
+    let images = if n == 1 { "image" } else { "images" };
+    match part {
+        Part::Test => format!(
+            "scored the {n} test {images} of '{}' (its training images are left out)",
+            data.name
+        ),
+        Part::All if data.name == trained_on => format!(
+            "scored all {n} {images} of '{}'; the model was trained on part of it, so these \
+             scores include its training images",
+            data.name
+        ),
+        Part::All => format!("scored all {n} {images} of '{}'", data.name),
+    }
+}
+
 /// `digits`, or an image folder read at the model's input shape with its class names.
-fn load_dataset(name: &str, model: &Model) -> Result<data::Dataset> {
+fn load_dataset(name: &str, model: &Model) -> Result<(data::Dataset, Part)> {
     let source = data::DataSource::parse(name)?;
     if let data::DataSource::ImageFolder(dir) = &source {
         // Read a folder at the model's own shape, with its class names.
         let shape = (model.meta.input.height, model.meta.input.width);
-        return Ok(data::folder::load_labelled(
-            dir,
-            shape,
-            &model.meta.classes,
-        )?);
+        let data = data::folder::load_labelled(dir, shape, &model.meta.classes)?;
+        return Ok((data, Part::All));
     }
     Ok(match source.load(&data::LoadOptions::default())? {
-        data::Loaded::One(data) => data,
+        data::Loaded::One(data) => (data, Part::All),
         // An official pair (MNIST, an IDX folder): score its test part.
-        data::Loaded::Pair { test, .. } => test,
+        data::Loaded::Pair { test, .. } => (test, Part::Test),
     })
 }

@@ -39,7 +39,7 @@ pub struct PlotArgs {
     /// The most epochs of that training run [default: the recipe's].
     #[arg(long)]
     epochs: Option<usize>,
-    /// No progress on stderr.
+    /// Nothing on stderr: no progress, no line naming the file written.
     #[arg(long, short)]
     quiet: bool,
 }
@@ -67,7 +67,9 @@ pub fn run(args: PlotArgs) -> Result<ExitCode> {
     };
     digitnet::atomic::write(&path, &bytes)
         .with_context(|| format!("writing the {} picture", args.kind))?;
-    println!("{}", path.display());
+    if !args.quiet {
+        eprintln!("wrote the {} picture to {}", args.kind, path.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
