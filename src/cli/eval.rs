@@ -24,6 +24,10 @@ pub struct EvalArgs {
     /// Print exactly one JSON object on stdout instead of the text report.
     #[arg(long)]
     json: bool,
+    /// With --json: add `predicted`, each image's most probable class, in data set order
+    /// (to compare with another tool image by image).
+    #[arg(long, requires = "json")]
+    predictions: bool,
 }
 
 /// What `--json` prints.
@@ -34,6 +38,8 @@ struct EvalOutput<'a> {
     images: usize,
     #[serde(flatten)]
     evaluation: &'a Evaluation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    predicted: Option<Vec<usize>>,
 }
 
 /// Runs `digitnet eval`.
@@ -49,6 +55,11 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
             dataset: &data.name,
             images: data.len(),
             evaluation: &evaluation,
+            predicted: args.predictions.then(|| {
+                let classes = model.net.outputs();
+                let rows = evaluation.probabilities.chunks_exact(classes);
+                rows.map(digitnet::nn::argmax).collect()
+            }),
         };
         println!("{}", serde_json::to_string(&out)?);
     } else {
