@@ -21,7 +21,7 @@
 //! - `plot` (feature `plot`): the pictures of a run (digit grid, confusion heatmap,
 //!   curves, mistakes, weights) as PNG or SVG, drawn with an embedded font.
 //! - `serve` (feature `serve`): the drawing page and JSON API behind `digitnet serve`.
-//! - [`bench`]: the timings `digitnet bench` prints (epochs, inference, GFLOP/s).
+//! - [`bench`](mod@bench): the timings `digitnet bench` prints (epochs, inference, GFLOP/s).
 //! - [`estimator`]: scikit-learn's names, [`Classifier`] with `fit`, `predict`,
 //!   `predict_proba` and `score` on whole data sets.
 //!

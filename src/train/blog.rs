@@ -27,9 +27,9 @@
 //! ever becomes non-finite.
 //!
 //! Speed: a step touches only the rows of `W1` at the sample's non-background
-//! pixels ([`inputs`], [`part`]) in one fused pass ([`sweep`]). Two threads can
+//! pixels (`inputs`, `part`) in one fused pass (`sweep`). Two threads can
 //! train the hidden layer's two fixed halves side by side, exchanging ten partial
-//! logits per sample ([`exchange`]); the results are the same bits with one thread
+//! logits per sample (`exchange`); the results are the same bits with one thread
 //! or two.
 
 mod exchange;
