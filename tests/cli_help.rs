@@ -45,10 +45,9 @@ fn train_help_groups_options_and_shows_each_recipes_defaults() {
         ("--lr", vec![standard.lr.to_string(), blog.lr.to_string()]),
         (
             "--epochs",
-            vec![standard.epochs, mnist.epochs, blog.epochs]
-                .iter()
-                .map(usize::to_string)
-                .collect(),
+            [standard.epochs, mnist.epochs, blog.epochs]
+                .map(|n| n.to_string())
+                .to_vec(),
         ),
         (
             "--batch-size",

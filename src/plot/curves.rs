@@ -560,10 +560,10 @@ mod tests {
         let with_validation = history(true);
         for (h, kept) in [(&blog, 29), (&with_validation, 15), (&with_validation, 0)] {
             let rgb = render_rgb(&Curves::new(h, kept, "error")).unwrap();
-            let panels = if h[0].val_loss.is_some() {
+            let panels: Vec<std::ops::Range<u32>> = if h[0].val_loss.is_some() {
                 vec![0..WIDTH / 2, WIDTH / 2..WIDTH]
             } else {
-                vec![0..WIDTH]
+                std::iter::once(0..WIDTH).collect()
             };
             for xs in panels {
                 let [(x0, y0), (x1, y1)] = legend_box_pixels(&rgb, xs);
