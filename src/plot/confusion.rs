@@ -20,7 +20,7 @@ const CELL: i32 = 60;
 const ORIGIN: (i32, i32) = (130, 80);
 /// Height of one colour bar and where the bars start.
 const BAR: (i32, i32) = (30, 660);
-const BARS_X: i32 = 845;
+const BARS_X: i32 = 820;
 const STRIPS: i32 = 60;
 const GRID_LINE: RGBColor = RGBColor(210, 210, 210);
 const ZERO_TEXT: RGBColor = RGBColor(170, 170, 170);
