@@ -3,10 +3,52 @@
 //! embeds: the program then starts without inflating and parsing 265 KB of text,
 //! which took about a millisecond of every run (a twentieth of a blog-recipe run).
 //! A test checks that this decoding and the run-time parser agree.
+//!
+//! It also sets `cfg(digitnet_mnist)` when the `mnist` feature is on and the four MNIST
+//! files are in `data/mnist/`: a checkout has them, the crates.io package (kept under
+//! its 10 MB limit) does not, and there `--dataset mnist` says to give a folder.
 
 use std::io::Read;
 
+/// The MNIST files `src/data/mnist.rs` embeds.
+const MNIST_FILES: [&str; 4] = [
+    "data/mnist/train-images-idx3-ubyte.gz",
+    "data/mnist/train-labels-idx1-ubyte.gz",
+    "data/mnist/t10k-images-idx3-ubyte.gz",
+    "data/mnist/t10k-labels-idx1-ubyte.gz",
+];
+
 fn main() {
+    embed_mnist_if_present();
+    decode_digits();
+}
+
+/// Sets `cfg(digitnet_mnist)` when MNIST is wanted and there; warns when it is wanted
+/// and missing.
+fn embed_mnist_if_present() {
+    println!("cargo::rustc-check-cfg=cfg(digitnet_mnist)");
+    for file in MNIST_FILES {
+        println!("cargo::rerun-if-changed={file}");
+    }
+    if std::env::var_os("CARGO_FEATURE_MNIST").is_none() {
+        return;
+    }
+    let missing: Vec<&str> = MNIST_FILES
+        .into_iter()
+        .filter(|f| !std::path::Path::new(f).is_file())
+        .collect();
+    if missing.is_empty() {
+        println!("cargo::rustc-cfg=digitnet_mnist");
+    } else {
+        println!(
+            "cargo::warning=MNIST is not embedded: {} missing (the crates.io package leaves \
+             MNIST out; a git checkout has it). `--dataset mnist` will ask for a folder.",
+            missing.join(", ")
+        );
+    }
+}
+
+fn decode_digits() {
     let source = "data/digits.csv.gz";
     println!("cargo::rerun-if-changed={source}");
     let gz = std::fs::read(source).unwrap_or_else(|e| panic!("{source}: {e}"));

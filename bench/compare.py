@@ -10,9 +10,16 @@ crate's kernel is fixed when it is built: set DIGITNET to a build made with
 MMTEST_FEATURE=avx2,fma to keep that off AVX-512 too), and ATEN_CPU_CAPABILITY,
 MKL_ENABLE_INSTRUCTIONS and ONEDNN_MAX_CPU_ISA for PyTorch.
 
-Needs a release build (cargo build --release; set DIGITNET to use another binary),
-PyTorch in TORCH_PYTHON (default /tmp/torch-venv/bin/python) and numpy in
-NUMPY_PYTHON (default /tmp/py/bin/python). Both benchmarks train on the real MNIST
+Needs a release build (cargo build --release; --digitnet or DIGITNET for another binary)
+and two Python interpreters, each given by a flag or an environment variable, else the
+one running this script:
+  --torch-python PATH  or TORCH_PYTHON: has PyTorch and numpy (`pip install torch numpy`)
+  --numpy-python PATH  or NUMPY_PYTHON: has numpy (`pip install numpy`)
+For example:
+  python3 -m venv /tmp/bench-venv && /tmp/bench-venv/bin/pip install torch numpy
+  TORCH_PYTHON=/tmp/bench-venv/bin/python NUMPY_PYTHON=/tmp/bench-venv/bin/python \
+      python3 bench/compare.py
+Each interpreter is checked for its modules before anything is timed. Both benchmarks train on the real MNIST
 (data/mnist/; digitnet's first layer skips the zero pixels of the background, which
 is most of every digit, so random pixels would not time the same work). Each tool runs under /usr/bin/time, which reports its peak resident memory.
 On a shared machine, compare only figures from one run: they are measured minutes
@@ -31,8 +38,27 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 DIGITNET = os.environ.get("DIGITNET", os.path.join(TARGET, "release", "digitnet"))
-TORCH_PY = os.environ.get("TORCH_PYTHON", "/tmp/torch-venv/bin/python")
-NUMPY_PY = os.environ.get("NUMPY_PYTHON", "/tmp/py/bin/python")
+TORCH_PY = os.environ.get("TORCH_PYTHON", sys.executable)
+NUMPY_PY = os.environ.get("NUMPY_PYTHON", sys.executable)
+
+
+def require(python, modules, flag, variable):
+    """Exits with a clear message unless `python` runs and imports every module."""
+    probe = "; ".join(f"import {m}" for m in modules)
+    try:
+        ok = subprocess.run([python, "-c", probe], capture_output=True).returncode == 0
+    except OSError:
+        ok = False
+    if not ok:
+        sys.exit(f"{python} cannot import {', '.join(modules)}: give an interpreter that can "
+                 f"with {flag} PATH or {variable}=PATH, or install them: "
+                 f"{python} -m pip install {' '.join(modules)}")
+
+
+def require_digitnet(path):
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        sys.exit(f"{path} is not there: run `cargo build --release`, or give the binary "
+                 "with --digitnet PATH or DIGITNET=PATH")
 
 
 # The environment that restricts each side to a level of vector instructions.
@@ -67,6 +93,7 @@ def wall_and_cpu(cmd):
 
 
 def main():
+    global DIGITNET, TORCH_PY, NUMPY_PY
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=3)
@@ -75,7 +102,18 @@ def main():
     ap.add_argument("--skip-torch", action="store_true")
     ap.add_argument("--skip-blog", action="store_true")
     ap.add_argument("--simd", choices=sorted(SIMD_ENV), help="restrict both sides")
+    ap.add_argument("--digitnet", default=DIGITNET, help="the digitnet binary [DIGITNET]")
+    ap.add_argument("--torch-python", default=TORCH_PY,
+                    help="a Python with torch and numpy [TORCH_PYTHON, else this one]")
+    ap.add_argument("--numpy-python", default=NUMPY_PY,
+                    help="a Python with numpy [NUMPY_PYTHON, else this one]")
     args = ap.parse_args()
+    DIGITNET, TORCH_PY, NUMPY_PY = args.digitnet, args.torch_python, args.numpy_python
+    require_digitnet(DIGITNET)
+    if not args.skip_torch:
+        require(TORCH_PY, ["torch", "numpy"], "--torch-python", "TORCH_PYTHON")
+    if not args.skip_blog:
+        require(NUMPY_PY, ["numpy"], "--numpy-python", "NUMPY_PYTHON")
     ours_env, torch_env = SIMD_ENV.get(args.simd, ({}, {}))
     common = ["--threads", str(args.threads), "--epochs", str(args.epochs),
               "--digits-epochs", str(args.digits_epochs), "--json"]

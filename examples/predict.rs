@@ -6,20 +6,52 @@
 //! ```
 
 use std::path::Path;
+use std::process::ExitCode;
 
 use digitnet::{Model, preprocess};
 
-fn main() -> Result<(), digitnet::Error> {
-    let mut args = std::env::args().skip(1);
-    let usage = || digitnet::Error::config("usage: predict MODEL IMAGE...");
-    let model = Model::load(args.next().ok_or_else(usage)?)?;
-    for file in args {
-        let image = preprocess::open(Path::new(&file))?;
-        let answer = model.predict(&image);
-        match (&answer.label, answer.probability()) {
-            (Some(digit), Some(p)) => println!("{file}: {digit} ({:.1}%)", 100.0 * p),
-            _ => println!("{file}: ? ({})", answer.reason.unwrap_or_default()),
+const USAGE: &str = "usage: predict MODEL.safetensors IMAGE...";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let [model, images @ ..] = args.as_slice() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    if images.is_empty() {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    let model = match Model::load(model) {
+        Ok(model) => model,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut failed = false;
+    for file in images {
+        match preprocess::open(Path::new(file)) {
+            Ok(image) => {
+                let answer = model.predict(&image);
+                match (&answer.label, answer.probability()) {
+                    (Some(digit), Some(p)) => println!("{file}: {digit} ({:.1}%)", 100.0 * p),
+                    _ => println!("{file}: ? ({})", answer.reason.unwrap_or_default()),
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+            }
         }
     }
-    Ok(())
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

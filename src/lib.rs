@@ -27,7 +27,38 @@
 //! - `plot` (feature `plot`): the pictures of a run (digit grid, confusion heatmap,
 //!   curves, mistakes, weights) as PNG or SVG, drawn with an embedded font.
 //! - `serve` (feature `serve`): the drawing page and JSON API behind `digitnet serve`.
-//! - [`bench`]: the timings `digitnet bench` prints (epochs, inference, GFLOP/s).
+//! - [`bench`](mod@bench): the timings `digitnet bench` prints (epochs, inference, GFLOP/s).
+//! - [`estimator`]: scikit-learn's names, [`Classifier`] with `fit`, `predict`,
+//!   `predict_proba` and `score` on whole data sets.
+//!
+//! Train, save, load and predict, under scikit-learn's names:
+//!
+//! ```
+//! use digitnet::{Classifier, Model, data, train::TrainConfig};
+//!
+//! let digits = data::digits::load()?;
+//! let split = data::shuffle_split(digits.len(), 0.25, 0)?;
+//! let (train_set, test_set) = (digits.subset(&split.train), digits.subset(&split.test));
+//!
+//! let mut config = TrainConfig::standard();
+//! config.epochs = 5; // keep the doctest short
+//! let mut clf = Classifier::new(config);
+//! clf.fit(&train_set)?;
+//! println!("accuracy {:.3}", clf.score(&test_set)?);
+//!
+//! let path = std::env::temp_dir().join(format!("digitnet-sk-{}.safetensors", std::process::id()));
+//! clf.model()?.save(&path)?;
+//! let loaded = Classifier::from_model(Model::load(&path)?);
+//! # std::fs::remove_file(&path).unwrap();
+//! let digits_read: Vec<usize> = loaded.predict(&test_set)?;
+//! let probabilities: Vec<Vec<f32>> = loaded.predict_proba(&test_set)?;
+//! assert_eq!(digits_read, clf.predict(&test_set)?);
+//! assert_eq!(probabilities[0].len(), 10);
+//! assert!(loaded.score(&test_set)? > 0.8);
+//! # Ok::<(), digitnet::Error>(())
+//! ```
+//!
+//! The same with the library's own pieces: a hold-out experiment in one call.
 //!
 //! ```
 //! use digitnet::{data, experiment, train};
@@ -79,6 +110,7 @@ pub mod bench;
 pub mod builtin;
 pub mod data;
 pub mod error;
+pub mod estimator;
 pub mod evaluate;
 pub mod experiment;
 pub mod linalg;
@@ -103,4 +135,5 @@ mod test_support;
 pub mod train;
 
 pub use error::{Error, Result};
+pub use estimator::Classifier;
 pub use model_file::Model;

@@ -1,19 +1,24 @@
 //! Trained models on disk: a [safetensors] file holding the weights, plus JSON
 //! metadata that says how to rebuild and feed the network.
 //!
-//! Layout (format version [`FORMAT_VERSION`]):
+//! Layout (format version [`FORMAT_VERSION`]), that of PyTorch's `nn.Sequential` of
+//! `nn.Linear` layers with an activation between each two (`Linear, Tanh, Linear`), so
+//! that `load_state_dict` takes the tensors as they are:
 //!
-//! - tensors `layers.N.weight`, `f32`, shape `[inputs, outputs]`: the layout of
-//!   [`nn::Dense`](crate::nn::Dense) (`Y = X W + b`), which is the *transpose* of
-//!   PyTorch's `nn.Linear.weight` (`[out, in]`);
-//! - tensors `layers.N.bias`, `f32`, shape `[outputs]`, absent for a layer without
-//!   biases (the blog recipe's net);
+//! - tensors `K.weight`, `f32`, shape `[outputs, inputs]` as `nn.Linear.weight`, where
+//!   `K = 2 * layer` is the layer's index in the `nn.Sequential` (0, 2, 4...);
+//! - tensors `K.bias`, `f32`, shape `[outputs]`, absent for a layer without biases
+//!   (the blog recipe's net, `nn.Linear(..., bias=False)`);
 //! - `__metadata__` (a string-to-string map, as safetensors requires):
-//!   `format` = `digitnet-model`, `format_version` = `1`, `model` = the
+//!   `format` = `digitnet-model`, `format_version` = `2`, `model` = the
 //!   [`Metadata`] as JSON (layer sizes and activations, input shape and pixel
 //!   scale, the input normalisation, class labels, training summary), and `crc32`
 //!   = a checksum of that JSON and of every tensor's bytes, so a corrupted file
 //!   is refused rather than silently mispredicting.
+//!
+//! The softmax of the last layer is not a module: PyTorch's net gives the logits.
+//! Version 1 files (tensors `layers.N.weight` of shape `[inputs, outputs]`, the layout
+//! of [`nn::Dense`](crate::nn::Dense), and `layers.N.bias`) still load.
 //!
 //! Loading checks the format, the version, every tensor's dtype and shape
 //! against the metadata, and the checksum. Saving is atomic
@@ -39,7 +44,10 @@ use crate::preprocess::{Style, Target};
 pub const FORMAT: &str = "digitnet-model";
 
 /// The newest file layout this version writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The first file layout with PyTorch's names and `[outputs, inputs]` weights.
+const TORCH_LAYOUT_VERSION: u32 = 2;
 
 /// The largest model file [`Model::load`] reads: far above any net digitnet trains
 /// (the 784-800-10 net's file is 2.5 MB), so that a wrong path to a huge file is
@@ -231,7 +239,11 @@ impl Model {
 
     /// The file's content; `origin` names it in errors.
     pub fn to_bytes(&self, origin: &str) -> Result<Vec<u8>> {
-        let json = serde_json::to_string(&self.meta)
+        let meta = Metadata {
+            format_version: FORMAT_VERSION,
+            ..self.meta.clone()
+        };
+        let json = serde_json::to_string(&meta)
             .map_err(|e| Error::data(origin, format!("cannot write the metadata: {e}")))?;
         let tensors = tensor_bytes(&self.net);
         let crc = checksum(
@@ -270,7 +282,11 @@ impl Model {
         let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(e.to_string()))?;
         let map = header.metadata().clone().unwrap_or_default();
         let meta = read_metadata(&map).map_err(bad)?;
-        let expected = expected_tensors(&meta);
+        let version = map
+            .get("format_version")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(FORMAT_VERSION);
+        let expected = expected_tensors(&meta, version);
         check_tensor_names(&file, &expected).map_err(bad)?;
         let views = expected
             .iter()
@@ -288,7 +304,7 @@ impl Model {
                 ));
             }
         }
-        let net = build_net(&meta, views.iter().map(|v| f32_values(v.data())));
+        let net = build_net(&meta, version, views.iter().map(|v| f32_values(v.data())));
         if !net.is_finite() {
             return Err(bad(
                 "the file is corrupt: a weight is NaN or infinite".into()
@@ -454,13 +470,43 @@ fn read_metadata(map: &HashMap<String, String>) -> Result<Metadata, String> {
     Ok(meta)
 }
 
-/// Each tensor the metadata calls for, with its shape, in layer order.
-fn expected_tensors(meta: &Metadata) -> Vec<(String, Vec<usize>)> {
+/// The name of layer `layer`'s `part` (`weight` or `bias`) in a file of `version`.
+fn tensor_name(version: u32, layer: usize, part: &str) -> String {
+    if version >= TORCH_LAYOUT_VERSION {
+        format!("{}.{part}", 2 * layer)
+    } else {
+        format!("layers.{layer}.{part}")
+    }
+}
+
+/// The shape of a weight tensor in a file of `version`.
+fn weight_shape(version: u32, l: &LayerInfo) -> Vec<usize> {
+    if version >= TORCH_LAYOUT_VERSION {
+        vec![l.outputs, l.inputs]
+    } else {
+        vec![l.inputs, l.outputs]
+    }
+}
+
+/// Each tensor the metadata calls for in a file of `version`, with its shape, in
+/// layer order.
+fn expected_tensors(meta: &Metadata, version: u32) -> Vec<(String, Vec<usize>)> {
     let mut out = Vec::new();
     for (i, l) in meta.layers.iter().enumerate() {
-        out.push((format!("layers.{i}.weight"), vec![l.inputs, l.outputs]));
+        out.push((tensor_name(version, i, "weight"), weight_shape(version, l)));
         if l.bias {
-            out.push((format!("layers.{i}.bias"), vec![l.outputs]));
+            out.push((tensor_name(version, i, "bias"), vec![l.outputs]));
+        }
+    }
+    out
+}
+
+/// `rows x cols` row-major values, transposed (`cols x rows`).
+fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; values.len()];
+    for (r, row) in values.chunks_exact(cols).enumerate().take(rows) {
+        for (c, &v) in row.iter().enumerate() {
+            out[c * rows + r] = v;
         }
     }
     out
@@ -519,9 +565,9 @@ fn f32_values(bytes: &[u8]) -> Vec<f32> {
         .collect()
 }
 
-/// The network described by `meta`, with the tensors given in layer order
-/// (weight, then bias when the layer has one).
-fn build_net(meta: &Metadata, tensors: impl Iterator<Item = Vec<f32>>) -> Mlp {
+/// The network described by `meta`, with the tensors of a file of `version` given in
+/// layer order (weight, then bias when the layer has one).
+fn build_net(meta: &Metadata, version: u32, tensors: impl Iterator<Item = Vec<f32>>) -> Mlp {
     let mut tensors = tensors;
     let layers = meta
         .layers
@@ -529,7 +575,14 @@ fn build_net(meta: &Metadata, tensors: impl Iterator<Item = Vec<f32>>) -> Mlp {
         .map(|l| Dense {
             inputs: l.inputs,
             outputs: l.outputs,
-            weight: tensors.next().unwrap_or_default(),
+            weight: {
+                let w = tensors.next().unwrap_or_default();
+                if version >= TORCH_LAYOUT_VERSION {
+                    transpose(&w, l.outputs, l.inputs)
+                } else {
+                    w
+                }
+            },
             bias: if l.bias {
                 tensors.next().unwrap_or_default()
             } else {
@@ -541,18 +594,20 @@ fn build_net(meta: &Metadata, tensors: impl Iterator<Item = Vec<f32>>) -> Mlp {
     Mlp { layers }
 }
 
-/// Name, shape and little-endian bytes of every tensor of `net`, in layer order.
+/// Name, shape and little-endian bytes of every tensor of `net` in the current
+/// layout, in layer order.
 fn tensor_bytes(net: &Mlp) -> Vec<(String, Vec<usize>, Vec<u8>)> {
+    let v = FORMAT_VERSION;
     let mut out = Vec::new();
     for (i, l) in net.layers.iter().enumerate() {
         out.push((
-            format!("layers.{i}.weight"),
-            vec![l.inputs, l.outputs],
-            f32_bytes(&l.weight),
+            tensor_name(v, i, "weight"),
+            vec![l.outputs, l.inputs],
+            f32_bytes(&transpose(&l.weight, l.inputs, l.outputs)),
         ));
         if l.has_bias() {
             out.push((
-                format!("layers.{i}.bias"),
+                tensor_name(v, i, "bias"),
                 vec![l.outputs],
                 f32_bytes(&l.bias),
             ));
@@ -746,13 +801,67 @@ mod tests {
     }
 
     #[test]
-    fn weights_are_stored_inputs_by_outputs() {
+    fn weights_are_stored_as_torch_linear_outputs_by_inputs() {
         let model = blog_model();
         let bytes = model.to_bytes("m").unwrap();
         let file = SafeTensors::deserialize(&bytes).unwrap();
-        let w = file.tensor("layers.0.weight").unwrap();
-        assert_eq!(w.shape(), [4, 3]);
-        assert_eq!(f32_values(w.data()), model.net.layers[0].weight);
+        let mut names = file.names();
+        names.sort_unstable();
+        assert_eq!(names, ["0.weight", "2.weight"]);
+        let w = file.tensor("0.weight").unwrap();
+        assert_eq!(w.shape(), [3, 4]);
+        // Unit j's incoming weights are row j, as in nn.Linear.weight.
+        let stored = f32_values(w.data());
+        let dense = &model.net.layers[0];
+        for j in 0..3 {
+            for i in 0..4 {
+                assert_eq!(stored[j * 4 + i], dense.weight[i * 3 + j]);
+            }
+        }
+    }
+
+    #[test]
+    fn a_version_1_file_still_loads() {
+        let model = blog_model();
+        let mut meta = model.meta.clone();
+        meta.format_version = 1;
+        let json = serde_json::to_string(&meta).unwrap();
+        let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = model
+            .net
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let shape = vec![l.inputs, l.outputs];
+                (format!("layers.{i}.weight"), shape, f32_bytes(&l.weight))
+            })
+            .collect();
+        let crc = checksum(
+            &json,
+            tensors.iter().map(|(n, _, d)| (n.as_str(), d.as_slice())),
+        );
+        let header = HashMap::from([
+            ("format".to_string(), FORMAT.to_string()),
+            ("format_version".to_string(), "1".to_string()),
+            ("crc32".to_string(), crc),
+            ("model".to_string(), json),
+        ]);
+        let views = tensors.iter().map(|(n, shape, d)| {
+            (
+                n.clone(),
+                TensorView::new(Dtype::F32, shape.clone(), d).unwrap(),
+            )
+        });
+        let bytes = safetensors::serialize(views, Some(header)).unwrap();
+        let loaded = Model::from_bytes(&bytes, "v1").unwrap();
+        assert_eq!(loaded.net, model.net);
+        assert_eq!(loaded.meta.format_version, 1);
+        // Saved again, it is written in the current layout.
+        let again = Model::from_bytes(&loaded.to_bytes("v2").unwrap(), "v2").unwrap();
+        assert_eq!(
+            (again.net, again.meta.format_version),
+            (model.net, FORMAT_VERSION)
+        );
     }
 
     #[test]
@@ -849,8 +958,12 @@ mod tests {
             ("layers.1.weight", vec![3, 2]),
         ];
         assert!(Model::from_bytes(&file_with(&json, "1", &shapes), "m").is_ok());
-        let err = load_err(&file_with(&json, "2", &shapes));
-        assert!(err.contains("format version 2 is newer"), "{err}");
+        let newer = (FORMAT_VERSION + 1).to_string();
+        let err = load_err(&file_with(&json, &newer, &shapes));
+        assert!(
+            err.contains(&format!("format version {newer} is newer")),
+            "{err}"
+        );
         let err = load_err(&file_with(&json, "one", &shapes));
         assert!(err.contains("invalid format version 'one'"), "{err}");
     }

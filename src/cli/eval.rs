@@ -19,14 +19,20 @@ pub struct EvalArgs {
     /// 28x28 MNIST model).
     #[arg(long)]
     model: Option<PathBuf>,
-    /// Data set: `digits` (the embedded 8x8 set), `mnist` (its 10,000 test images)
-    /// or a folder with one sub-folder of images per class (prepared as `predict`
-    /// prepares a picture). Default: `digits` for an 8x8 model, `mnist` otherwise.
+    /// Data set: `digits` (the embedded 8x8 set, all of it), `mnist` (its 10,000 test
+    /// images), a folder of IDX files under MNIST's names (its test files), a CSV file
+    /// (every row), or a folder with one sub-folder of images per class (prepared as
+    /// `predict` prepares a picture). Default: `digits` for an 8x8 model, `mnist`
+    /// otherwise.
     #[arg(long)]
     dataset: Option<String>,
     /// Print exactly one JSON object on stdout instead of the text report.
     #[arg(long)]
     json: bool,
+    /// With --json: add `predicted`, each image's most probable class, in data set order
+    /// (to compare with another tool image by image).
+    #[arg(long, requires = "json")]
+    predictions: bool,
 }
 
 /// What `--json` prints.
@@ -37,6 +43,8 @@ struct EvalOutput<'a> {
     images: usize,
     #[serde(flatten)]
     evaluation: &'a Evaluation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    predicted: Option<Vec<usize>>,
 }
 
 /// Runs `digitnet eval`.
@@ -45,20 +53,20 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let dataset = args
         .dataset
         .unwrap_or_else(|| default_dataset(&model).into());
-    let (data, official_test) = load_dataset(&dataset, &model)?;
+    let (data, part) = load_dataset(&dataset, &model)?;
     let evaluation = model.evaluate(&data)?;
-    if !official_test && data.name == model.meta.training.dataset {
-        errln!(
-            "note: the model was trained on part of '{}'; these scores include its training images",
-            data.name
-        );
-    }
+    errln!("{}", scored_note(&data, part, &model.meta.training.dataset));
     if args.json {
         let out = EvalOutput {
             model: model_name,
             dataset: &data.name,
             images: data.len(),
             evaluation: &evaluation,
+            predicted: args.predictions.then(|| {
+                let classes = model.net.outputs();
+                let rows = evaluation.probabilities.chunks_exact(classes);
+                rows.map(digitnet::nn::argmax).collect()
+            }),
         };
         outln!("{}", serde_json::to_string(&out)?);
     } else {
@@ -79,19 +87,46 @@ fn default_dataset(model: &Model) -> &'static str {
     }
 }
 
+/// Which part of a data set `eval` scores.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Part {
+    /// Every image (the digits, a CSV file, an image folder).
+    All,
+    /// The test part of an official pair (MNIST, an IDX folder).
+    Test,
+}
+
+/// The line on stderr that says what was scored, and whether the model saw any of it.
+fn scored_note(data: &data::Dataset, part: Part, trained_on: &str) -> String {
+    let n = data.len();
+    let images = if n == 1 { "image" } else { "images" };
+    match part {
+        Part::Test => format!(
+            "scored the {n} test {images} of '{}' (its training images are left out)",
+            data.name
+        ),
+        Part::All if data.name == trained_on => format!(
+            "scored all {n} {images} of '{}'; the model was trained on part of it, so these \
+             scores include its training images",
+            data.name
+        ),
+        Part::All => format!("scored all {n} {images} of '{}'", data.name),
+    }
+}
+
 /// `digits`, or an image folder read at the model's input shape with its class
-/// names, or the test part of an official pair (MNIST, an IDX folder); `true` with
-/// the latter, whose images no model was trained on.
-fn load_dataset(name: &str, model: &Model) -> Result<(data::Dataset, bool)> {
+/// names, or the test part of an official pair (MNIST, an IDX folder).
+fn load_dataset(name: &str, model: &Model) -> Result<(data::Dataset, Part)> {
     let source = data::DataSource::parse(name)?;
     if let data::DataSource::ImageFolder(dir) = &source {
         // Read a folder at the model's own shape, with its class names.
         let shape = (model.meta.input.height, model.meta.input.width);
         let data = data::folder::load_labelled(dir, shape, &model.meta.classes)?;
-        return Ok((data, false));
+        return Ok((data, Part::All));
     }
     Ok(match source.load(&data::LoadOptions::default())? {
-        data::Loaded::One(data) => (data, false),
-        data::Loaded::Pair { test, .. } => (test, true),
+        data::Loaded::One(data) => (data, Part::All),
+        // An official pair (MNIST, an IDX folder): score its test part.
+        data::Loaded::Pair { test, .. } => (test, Part::Test),
     })
 }

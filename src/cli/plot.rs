@@ -14,7 +14,7 @@ use digitnet::train::{Recipe, TrainConfig};
 use super::progress::Progress;
 use super::train::{finish_monitor, load_dataset};
 
-use super::out::outln;
+use super::out::errln;
 
 #[derive(Debug, Args)]
 pub struct PlotArgs {
@@ -41,7 +41,7 @@ pub struct PlotArgs {
     /// The most epochs of that training run [default: the recipe's].
     #[arg(long)]
     epochs: Option<usize>,
-    /// No progress on stderr.
+    /// Nothing on stderr: no progress, no line naming the file written.
     #[arg(long, short)]
     quiet: bool,
 }
@@ -70,7 +70,9 @@ pub fn run(args: PlotArgs) -> Result<ExitCode> {
     };
     digitnet::atomic::write(&path, &bytes)
         .with_context(|| format!("writing the {} picture", args.kind))?;
-    outln!("{}", path.display());
+    if !args.quiet {
+        errln!("wrote the {} picture to {}", args.kind, path.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

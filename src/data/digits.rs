@@ -38,7 +38,7 @@ pub fn load() -> Result<Dataset> {
 
 /// Decodes a gzip-compressed CSV in the layout of `digits.csv.gz`.
 ///
-/// Well-formed text goes through one tight pass ([`parse_fast`]); anything else
+/// Well-formed text goes through one tight pass (`parse_fast`); anything else
 /// goes through a careful line-by-line parse that names the line and field at fault.
 pub fn parse(gz: &[u8], origin: &str) -> Result<Dataset> {
     let mut text = Vec::with_capacity(gz.len() * 5);

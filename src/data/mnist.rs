@@ -1,58 +1,61 @@
 //! MNIST (LeCun, Cortes and Burges; CC BY-SA 3.0), shipped in `data/mnist/` and
-//! embedded in the binary (cargo feature `mnist`, on by default) so that
+//! embedded in the binary (cargo feature `mnist`, on by default, and only from a
+//! checkout: `build.rs` sets `cfg(digitnet_mnist)` when the files are there) so that
 //! `--dataset mnist` works offline from anywhere. See `data/README.md` for
 //! provenance and checksums.
 //!
 //! The official split is kept: 60,000 training images, 10,000 test images.
 
 use super::Dataset;
-#[cfg(feature = "mnist")]
+#[cfg(digitnet_mnist)]
 use super::idx;
 use crate::error::Result;
 
 /// Training images, `train-images-idx3-ubyte.gz`.
-#[cfg(feature = "mnist")]
+#[cfg(digitnet_mnist)]
 pub const TRAIN_IMAGES_GZ: &[u8] = include_bytes!("../../data/mnist/train-images-idx3-ubyte.gz");
 /// Training labels, `train-labels-idx1-ubyte.gz`.
-#[cfg(feature = "mnist")]
+#[cfg(digitnet_mnist)]
 pub const TRAIN_LABELS_GZ: &[u8] = include_bytes!("../../data/mnist/train-labels-idx1-ubyte.gz");
 /// Test images, `t10k-images-idx3-ubyte.gz`.
-#[cfg(feature = "mnist")]
+#[cfg(digitnet_mnist)]
 pub const TEST_IMAGES_GZ: &[u8] = include_bytes!("../../data/mnist/t10k-images-idx3-ubyte.gz");
 /// Test labels, `t10k-labels-idx1-ubyte.gz`.
-#[cfg(feature = "mnist")]
+#[cfg(digitnet_mnist)]
 pub const TEST_LABELS_GZ: &[u8] = include_bytes!("../../data/mnist/t10k-labels-idx1-ubyte.gz");
 
 /// The number of classes (digits 0..9).
 pub const CLASSES: usize = 10;
 
 /// The official training set (60,000 images, 28x28, pixels 0..255).
-#[cfg(feature = "mnist")]
+#[cfg(digitnet_mnist)]
 pub fn train() -> Result<Dataset> {
     decode(TRAIN_IMAGES_GZ, TRAIN_LABELS_GZ, "train")
 }
 
 /// The official test set (10,000 images).
-#[cfg(feature = "mnist")]
+#[cfg(digitnet_mnist)]
 pub fn test() -> Result<Dataset> {
     decode(TEST_IMAGES_GZ, TEST_LABELS_GZ, "t10k")
 }
 
 /// Both official parts: `(train, test)`.
-#[cfg(feature = "mnist")]
+#[cfg(digitnet_mnist)]
 pub fn load() -> Result<(Dataset, Dataset)> {
     Ok((train()?, test()?))
 }
 
 /// Without the `mnist` feature there is nothing embedded: say how to read the files.
-#[cfg(not(feature = "mnist"))]
+#[cfg(not(digitnet_mnist))]
 pub fn load() -> Result<(Dataset, Dataset)> {
     Err(crate::Error::config(
-        "this build has no embedded MNIST (cargo feature `mnist`); give its folder instead, e.g. --dataset data/mnist",
+        "this build has no embedded MNIST (it needs the cargo feature `mnist` and a build from a \
+         git checkout, which holds data/mnist/); give a folder of MNIST's IDX files instead, \
+         e.g. --dataset data/mnist",
     ))
 }
 
-#[cfg(feature = "mnist")]
+#[cfg(digitnet_mnist)]
 fn decode(images: &[u8], labels: &[u8], part: &str) -> Result<Dataset> {
     let images_origin = format!("embedded {part}-images-idx3-ubyte.gz");
     let labels_origin = format!("embedded {part}-labels-idx1-ubyte.gz");
@@ -61,7 +64,7 @@ fn decode(images: &[u8], labels: &[u8], part: &str) -> Result<Dataset> {
     idx::pair(images, labels, "mnist", &labels_origin, Some(CLASSES))
 }
 
-#[cfg(all(test, feature = "mnist"))]
+#[cfg(all(test, digitnet_mnist))]
 mod tests {
     use super::*;
 

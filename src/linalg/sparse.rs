@@ -235,7 +235,7 @@ fn chunks_tail(values: &[f32], start: usize) -> Option<(usize, u32)> {
 }
 
 /// From this many rows on, the forward product goes by groups of rows (see
-/// [`super::row_groups`]; the same bits). It pays when many groups share each block
+/// `super::row_groups`; the same bits). It pays when many groups share each block
 /// of `b` from the L2 cache: at inference's batches of 1000 it makes the 784-800-10
 /// net's pass 1.3-1.5x faster, while at training's 128 fetching the block from
 /// memory dominates and the extra zero multiply-adds made the epoch 5% slower.

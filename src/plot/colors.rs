@@ -21,8 +21,8 @@ pub const BLUE: RGBColor = RGBColor(8, 48, 107);
 /// Red: the top of the "error" scale, kept lighter than the top of the blue one so
 /// a well-learned diagonal is the darkest part of the heatmap.
 pub const RED: RGBColor = RGBColor(239, 59, 44);
-/// The lightest visible error: even one mistake stands out from an empty cell.
-pub const PALE_RED: RGBColor = RGBColor(252, 187, 161);
+/// The lightest visible error: a faint pink that still stands out from an empty cell.
+pub const PALE_RED: RGBColor = RGBColor(254, 232, 222);
 /// The ends of the diverging scale (ColorBrewer RdBu).
 pub const NEGATIVE: RGBColor = RGBColor(33, 102, 172);
 pub const POSITIVE: RGBColor = RGBColor(178, 24, 43);
@@ -53,9 +53,14 @@ pub fn correct(t: f64) -> RGBColor {
     blend(PAPER, BLUE, t.max(0.0).sqrt())
 }
 
-/// An error's cell: pale red for the fewest errors, red for the most.
-pub fn error(t: f64) -> RGBColor {
-    blend(PALE_RED, RED, t)
+/// The share of a true class's images in one error cell that gets the full red.
+pub const ERROR_RATE_FULL: f64 = 0.2;
+
+/// An error cell holding `rate` (0..1) of its true class's images: from a faint pink
+/// (one error among many right answers) to red at [`ERROR_RATE_FULL`] and above. The
+/// square root spreads the small rates, where most errors of a good model lie.
+pub fn error_rate(rate: f64) -> RGBColor {
+    blend(PALE_RED, RED, (rate / ERROR_RATE_FULL).max(0.0).sqrt())
 }
 
 /// Relative luminance 0..1 (sRGB weights), to choose black or white text.
@@ -80,13 +85,15 @@ mod tests {
         assert_eq!(diverging(0.0), PAPER);
         assert_eq!(diverging(1.0), POSITIVE);
         assert_eq!(correct(1.0), BLUE);
-        assert_eq!(error(0.0), PALE_RED);
+        assert_eq!(error_rate(0.0), PALE_RED);
+        assert_eq!(error_rate(ERROR_RATE_FULL), RED);
+        assert_eq!(error_rate(1.0), RED);
         assert_eq!(blend(PAPER, INK, f64::NAN), PAPER);
     }
 
     #[test]
     fn the_darkest_correct_cell_is_darker_than_the_darkest_error() {
-        assert!(luminance(correct(1.0)) < luminance(error(1.0)));
+        assert!(luminance(correct(1.0)) < luminance(error_rate(1.0)));
         assert_eq!(text_on(correct(1.0)), PAPER);
         assert_eq!(text_on(correct(0.1)), INK);
     }

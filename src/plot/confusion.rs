@@ -1,5 +1,9 @@
 //! The confusion heatmap: counts in every cell, correct answers on a blue scale and
 //! errors on a red one, so the diagonal and the mistakes never look alike.
+//!
+//! An error cell's red grows with its share of the true class's images, not with its
+//! count against the largest error: one mistake among 980 sevens is a faint pink,
+//! while a tenth of a class read as one other digit is a strong red.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -16,7 +20,7 @@ const CELL: i32 = 60;
 const ORIGIN: (i32, i32) = (130, 80);
 /// Height of one colour bar and where the bars start.
 const BAR: (i32, i32) = (30, 660);
-const BARS_X: i32 = 845;
+const BARS_X: i32 = 820;
 const STRIPS: i32 = 60;
 const GRID_LINE: RGBColor = RGBColor(210, 210, 210);
 const ZERO_TEXT: RGBColor = RGBColor(170, 170, 170);
@@ -37,19 +41,24 @@ impl<'a> ConfusionHeatmap<'a> {
         [(x, y), (x + CELL, y + CELL)]
     }
 
-    /// The largest count on the diagonal and off it (at least 1 each).
-    fn maxima(&self) -> (u32, u32) {
-        let (mut diag, mut off) = (1, 1);
+    /// The largest count on the diagonal (at least 1).
+    fn diagonal_max(&self) -> u32 {
+        let mut diag = 1;
         for (i, row) in self.confusion.matrix.iter().enumerate() {
             for (j, &v) in row.iter().enumerate() {
                 if self.is_correct(i, j) {
                     diag = diag.max(v);
-                } else {
-                    off = off.max(v);
                 }
             }
         }
-        (diag, off)
+        diag
+    }
+
+    /// The share of true class `i`'s images that cell (`i`, `j`) holds.
+    fn row_rate(&self, i: usize, j: usize) -> f64 {
+        let row = &self.confusion.matrix[i];
+        let total: u32 = row.iter().sum();
+        f64::from(row[j]) / f64::from(total.max(1))
     }
 
     /// Whether cell (`i`, `j`) counts right answers: same label, and not "no digit".
@@ -57,22 +66,19 @@ impl<'a> ConfusionHeatmap<'a> {
         i == j && self.confusion.labels[i] >= 0
     }
 
-    fn cell_color(&self, i: usize, j: usize, (diag, off): (u32, u32)) -> RGBColor {
+    fn cell_color(&self, i: usize, j: usize, diag: u32) -> RGBColor {
         let v = self.confusion.matrix[i][j];
         if v == 0 {
             PAPER
         } else if self.is_correct(i, j) {
             colors::correct(f64::from(v) / f64::from(diag))
-        } else if off > 1 {
-            // 1 error is the palest red, the most errors in one cell the strongest.
-            colors::error(f64::from(v - 1) / f64::from(off - 1))
         } else {
-            colors::error(1.0)
+            colors::error_rate(self.row_rate(i, j))
         }
     }
 
     fn draw_cells<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let maxima = self.maxima();
+        let maxima = self.diagonal_max();
         let centre = Pos::new(HPos::Center, VPos::Center);
         for (i, row) in self.confusion.matrix.iter().enumerate() {
             for (j, &v) in row.iter().enumerate() {
@@ -118,7 +124,7 @@ impl<'a> ConfusionHeatmap<'a> {
         root: &DrawingArea<DB, Shift>,
         x: i32,
         name: &str,
-        (low, high): (u32, u32),
+        (low, high): (&str, &str),
         scale: impl Fn(f64) -> RGBColor,
     ) -> DrawResult<DB> {
         let (w, h) = BAR;
@@ -131,12 +137,8 @@ impl<'a> ConfusionHeatmap<'a> {
         }
         root.draw(&Rectangle::new([(x, top), (x + w, top + h)], INK))?;
         let left = text(18.0, INK).pos(Pos::new(HPos::Left, VPos::Center));
-        root.draw(&Text::new(
-            high.to_string(),
-            (x + w + 6, top + 8),
-            left.clone(),
-        ))?;
-        root.draw(&Text::new(low.to_string(), (x + w + 6, top + h - 8), left))?;
+        root.draw(&Text::new(high, (x + w + 6, top + 8), left.clone()))?;
+        root.draw(&Text::new(low, (x + w + 6, top + h - 8), left))?;
         let caption = text(18.0, INK).pos(Pos::new(HPos::Center, VPos::Top));
         root.draw(&Text::new(
             name.to_string(),
@@ -160,10 +162,13 @@ impl Picture for ConfusionHeatmap<'_> {
         root.fill(&PAPER)?;
         self.draw_cells(root)?;
         self.draw_axes(root)?;
-        let (diag, off) = self.maxima();
-        // The correct scale starts at white (0); the error scale at its palest (1 error).
-        Self::draw_bar(root, BARS_X, "correct", (0, diag), colors::correct)?;
-        Self::draw_bar(root, BARS_X + 80, "errors", (1, off), colors::error)
+        let diag = self.diagonal_max().to_string();
+        // The correct scale runs from white (0) to the largest count; the error scale
+        // from the palest red to the rate at which it saturates.
+        Self::draw_bar(root, BARS_X, "correct", ("0", &diag), colors::correct)?;
+        let full = format!("{:.0}%+", 100.0 * colors::ERROR_RATE_FULL);
+        let scale = |t: f64| colors::error_rate(t * t * colors::ERROR_RATE_FULL);
+        Self::draw_bar(root, BARS_X + 80, "% of row", ("0%", &full), scale)
     }
 }
 
@@ -250,5 +255,36 @@ mod tests {
         let bottom = ORIGIN.1 + 11 * CELL;
         assert!(dark_in(ORIGIN.0 + 200, ORIGIN.0 + 460, bottom + 40, bottom + 70) > 100);
         assert!(dark_in(ORIGIN.0 - 90, ORIGIN.0 - 60, ORIGIN.1 + 250, ORIGIN.1 + 410) > 100);
+    }
+
+    #[test]
+    fn one_error_among_many_is_faint_and_a_tenth_of_a_class_is_strong() {
+        // An MNIST-like matrix: about 980 images a class, mostly right.
+        let mut matrix = vec![vec![0u32; 10]; 10];
+        for (k, row) in matrix.iter_mut().enumerate() {
+            row[k] = 970;
+            row[(k + 1) % 10] = 1;
+        }
+        matrix[7][2] = 98; // a tenth of the sevens read as 2
+        matrix[3][5] = 10;
+        let c = Confusion {
+            labels: (0..10).collect(),
+            matrix,
+        };
+        let rgb = render_rgb(&ConfusionHeatmap::new(&c)).unwrap();
+        let one = cell_color(&rgb, 0, 1);
+        let ten = cell_color(&rgb, 3, 5);
+        let many = cell_color(&rgb, 7, 2);
+        assert_ne!(one, PAPER, "a single error must still show");
+        assert!(
+            luminance(one) > 0.85,
+            "one error in 971 is not faint: {one:?}"
+        );
+        assert!(luminance(many) < 0.6, "98 of 1068 is not strong: {many:?}");
+        assert!(luminance(one) > luminance(ten) + 0.05 && luminance(ten) > luminance(many) + 0.05);
+        assert!(
+            one.0 > one.2 && many.0 > many.2 + 100,
+            "errors are red: {one:?} {many:?}"
+        );
     }
 }

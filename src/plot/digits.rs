@@ -52,6 +52,16 @@ impl<'a> DigitGrid<'a> {
         }
     }
 
+    /// Every image of `data` in order, under `title` (a picture made for the purpose,
+    /// such as a row of distortions of each digit).
+    pub fn titled(data: &'a Dataset, title: impl Into<String>) -> Self {
+        DigitGrid {
+            data,
+            rows: (0..data.len()).collect(),
+            title: title.into(),
+        }
+    }
+
     /// The rows of the data set shown, in grid order.
     pub fn rows(&self) -> &[usize] {
         &self.rows

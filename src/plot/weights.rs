@@ -21,7 +21,7 @@ const GAP: i32 = 6;
 /// The most units drawn.
 pub const MAX_UNITS: usize = 100;
 
-/// The first [`MAX_UNITS`] units of a layer whose inputs form a `height x width` image.
+/// The first `MAX_UNITS` units of a layer whose inputs form a `height x width` image.
 pub struct WeightGrid<'a> {
     layer: &'a Dense,
     shape: (usize, usize),
