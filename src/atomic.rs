@@ -15,7 +15,7 @@
 //!
 //! Temporary files are named `.NAME.PID.RANDOM.tmp`. One left behind by a process that
 //! was killed is removed by the next save into the same folder and name once that
-//! process no longer runs.
+//! process has ended.
 
 use std::ffi::OsString;
 use std::fs::{self, File, Metadata, OpenOptions};
@@ -236,7 +236,7 @@ fn keep_owner_and_mode(file: &File, old: &Metadata) {
     }
 }
 
-/// Removes `.NAME.PID.*.tmp` files in `folder` whose process no longer runs: what a
+/// Removes `.NAME.PID.*.tmp` files in `folder` whose process has ended: what a
 /// killed save left behind. Files of running processes (saving right now) are kept.
 fn remove_stale_temporaries(folder: &Path, name: &std::ffi::OsStr) {
     let Ok(entries) = fs::read_dir(folder) else {

@@ -25,7 +25,8 @@ pub enum Error {
     /// Training produced a non-finite value; the weights from before it are kept.
     /// `epoch` counts from 1, as people do.
     #[error(
-        "training diverged in epoch {epoch}: the loss became {value}; the weights from before it were kept; try a lower learning rate (--lr)"
+        "training diverged in epoch {epoch}: the loss became {value}; the weights from before it \
+            were kept; try a lower learning rate (--lr)"
     )]
     Diverged { epoch: usize, value: f32 },
 

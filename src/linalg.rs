@@ -102,7 +102,15 @@ fn vector_times_matrix(
     beta: f32,
     c: &mut [f32],
 ) {
-    crate::simd::dispatch!(fn(k: usize, n: usize, a: &[f32], b: &[f32], op_b: Op, beta: f32, c: &mut [f32]) -> () {
+    crate::simd::dispatch!(fn(
+        k: usize,
+        n: usize,
+        a: &[f32],
+        b: &[f32],
+        op_b: Op,
+        beta: f32,
+        c: &mut [f32],
+    ) -> () {
         if beta == 0.0 {
             c.fill(0.0);
         } else {

@@ -207,7 +207,8 @@ impl Model {
             Error::data(
                 &origin,
                 format!(
-                    "{size} bytes is more than a model file holds (at most {MAX_MODEL_BYTES}); is this the file `digitnet train --save` wrote?"
+                    "{size} bytes is more than a model file holds (at most {MAX_MODEL_BYTES}); \
+                        is this the file `digitnet train --save` wrote?"
                 ),
             )
         };
@@ -276,7 +277,8 @@ impl Model {
         let bad = |m: String| Error::data(origin, m);
         let file = SafeTensors::deserialize(bytes).map_err(|e| {
             bad(format!(
-                "not a readable model file (a safetensors file written by `digitnet train --save`); it may be truncated or corrupt: {e}"
+                "not a readable model file (a safetensors file written by `digitnet train \
+                    --save`); it may be truncated or corrupt: {e}"
             ))
         })?;
         let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(e.to_string()))?;
@@ -328,7 +330,8 @@ impl Model {
         let input = &self.meta.input;
         if (data.height, data.width) != (input.height, input.width) {
             return Err(Error::config(format!(
-                "the model was trained on {}x{} images, but the data set '{}' has {}x{} images; use a data set of {}x{} images or a model trained on {}x{}",
+                "the model was trained on {}x{} images, but the data set '{}' has {}x{} images; \
+                    use a data set of {}x{} images or a model trained on {}x{}",
                 input.height,
                 input.width,
                 data.name,
@@ -342,7 +345,8 @@ impl Model {
         }
         if data.pixel_max != input.pixel_max || data.classes > self.net.outputs() {
             return Err(Error::config(format!(
-                "the model expects pixels 0..{} and {} classes, but the data set '{}' has pixels 0..{} and {} classes",
+                "the model expects pixels 0..{} and {} classes, but the data set '{}' has pixels \
+                    0..{} and {} classes",
                 input.pixel_max,
                 self.net.outputs(),
                 data.name,
@@ -364,14 +368,16 @@ impl Metadata {
         let features = self.input.height.saturating_mul(self.input.width);
         if first.inputs != features {
             return Err(format!(
-                "the metadata disagrees with itself: layer 0 takes {} inputs, but the input is {}x{}",
+                "the metadata disagrees with itself: layer 0 takes {} inputs, but the input is \
+                    {}x{}",
                 first.inputs, self.input.height, self.input.width
             ));
         }
         for (i, pair) in self.layers.windows(2).enumerate() {
             if pair[0].outputs != pair[1].inputs {
                 return Err(format!(
-                    "the metadata disagrees with itself: layer {i} gives {} outputs, layer {} takes {}",
+                    "the metadata disagrees with itself: layer {i} gives {} outputs, layer {} \
+                        takes {}",
                     pair[0].outputs,
                     i + 1,
                     pair[1].inputs
@@ -441,7 +447,8 @@ const MIN_DIVISOR: f32 = 1e-9;
 fn read_metadata(map: &HashMap<String, String>) -> Result<Metadata, String> {
     let not_ours = || {
         format!(
-            "a safetensors file, but not a digitnet model (its metadata has no format = {FORMAT}); models come from `digitnet train --save FILE`"
+            "a safetensors file, but not a digitnet model (its metadata has no format = \
+                {FORMAT}); models come from `digitnet train --save FILE`"
         )
     };
     if map.get("format").map(String::as_str) != Some(FORMAT) {
@@ -451,13 +458,15 @@ fn read_metadata(map: &HashMap<String, String>) -> Result<Metadata, String> {
     match version.parse::<u32>() {
         Ok(v) if v > FORMAT_VERSION => {
             return Err(format!(
-                "format version {v} is newer than this digitnet reads (up to {FORMAT_VERSION}); upgrade digitnet to use this model"
+                "format version {v} is newer than this digitnet reads (up to {FORMAT_VERSION}); \
+                    upgrade digitnet to use this model"
             ));
         }
         Ok(v) if v >= 1 => {}
         _ => {
             return Err(format!(
-                "invalid format version '{version}', which should be a whole number from 1 to {FORMAT_VERSION}"
+                "invalid format version '{version}', which should be a whole number from 1 to \
+                    {FORMAT_VERSION}"
             ));
         }
     }

@@ -130,7 +130,8 @@ mod tests {
 
     #[test]
     fn avx2_intel_has_two_units_of_eight_lanes() {
-        let text = "vendor_id\t: GenuineIntel\ncpu family\t: 6\ncpu MHz\t\t: 3000.0\nflags\t\t: avx2 fma\n";
+        let text = "vendor_id\t: GenuineIntel\ncpu family\t: 6\ncpu MHz\t\t: 3000.0\n\
+                    flags\t\t: avx2 fma\n";
         let m = Machine::from_cpuinfo(text, 4);
         assert_eq!((m.lanes, m.fma_units), (8, 2));
         assert!((m.peak_gflops(1) - 96.0).abs() < 1e-9);

@@ -146,7 +146,10 @@ fn render(r: &Report) -> String {
     };
     let i = &r.inference_relu800;
     format!(
-        "{}\n{}\nthreads: {}, peak for them {:.0} GFLOP/s; MNIST-shaped data: {} ({} rows)\n\n{}{}{}{:<28} {:>11.0} images/s (batch {}) {:>7.1} GFLOP/s*\n{:<28} {:>9.1} us\n\n* the dense products' operations per second: sparse inputs need fewer, so this can exceed the peak\n",
+        "{}\n{}\nthreads: {}, peak for them {:.0} GFLOP/s; MNIST-shaped data: {} ({} rows)\n\n\
+         {}{}{}{:<28} {:>11.0} images/s (batch {}) {:>7.1} GFLOP/s*\n{:<28} {:>9.1} us\n\n\
+         * the dense products' operations per second: sparse inputs need fewer, so this can \
+         exceed the peak\n",
         r.machine,
         kernels_line(r),
         r.threads,

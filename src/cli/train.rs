@@ -30,7 +30,11 @@ pub struct TrainArgs {
     dataset: Option<String>,
     /// IDX training images (with --train-labels, --test-images, --test-labels).
     #[arg(help_heading = DATA)]
-    #[arg(long, conflicts_with = "dataset", requires_all = ["train_labels", "test_images", "test_labels"])]
+    #[arg(
+        long,
+        conflicts_with = "dataset",
+        requires_all = ["train_labels", "test_images", "test_labels"]
+    )]
     train_images: Option<PathBuf>,
     /// IDX training labels.
     #[arg(help_heading = DATA, long, requires = "train_images")]
@@ -68,7 +72,13 @@ pub struct TrainArgs {
     /// (seeded; standard recipe); the MNIST preset then runs 60 epochs with lighter
     /// dropout. `--augment photo` also changes stroke width, blur and noise, as a
     /// photo's preparation does (sized for 28x28 digits).
-    #[arg(help_heading = TRAINING, long, num_args = 0..=1, default_missing_value = "shapes", value_name = "shapes|photo")]
+    #[arg(
+        help_heading = TRAINING,
+        long,
+        num_args = 0..=1,
+        default_missing_value = "shapes",
+        value_name = "shapes|photo"
+    )]
     augment: Option<augment::Kind>,
     /// Input normalisation: `standardize` (per pixel; digits' default) or `scale`
     /// (to 0..1; the default for MNIST-like data)

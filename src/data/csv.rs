@@ -355,11 +355,15 @@ impl<'a> Rows<'a> {
             LabelColumn::Last => fields.len() - 1,
             LabelColumn::Name(name) if !is_header => {
                 return Err(format!(
-                    "the label column '{name}' needs a header row naming the columns, and the first row is all numbers"
+                    "the label column '{name}' needs a header row naming the columns, and the \
+                        first row is all numbers"
                 ));
             }
             LabelColumn::Name(name) => fields.iter().position(|f| f == name).ok_or_else(|| {
-                format!("the header has no column named '{name}' (give --label-column first, last or a column name)")
+                format!(
+                    "the header has no column named '{name}' (give --label-column first, last \
+                     or a column name)"
+                )
             })?,
         };
         Ok(Layout {
@@ -396,7 +400,8 @@ impl<'a> Rows<'a> {
                 return Err(Error::data(
                     self.origin,
                     format!(
-                        "rows have {features} pixel values, which do not make the shape {h}x{w} ({})",
+                        "rows have {features} pixel values, which do not make the shape {h}x{w} \
+                            ({})",
                         h * w
                     ),
                 ));
@@ -405,7 +410,8 @@ impl<'a> Rows<'a> {
                 Error::data(
                     self.origin,
                     format!(
-                        "rows have {features} pixel values, not a square number: give the shape, e.g. --shape 20x30"
+                        "rows have {features} pixel values, not a square number: give the shape, \
+                            e.g. --shape 20x30"
                     ),
                 )
             })?,

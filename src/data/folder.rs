@@ -42,7 +42,8 @@ pub fn class_names(dir: &Path) -> Result<Vec<String>> {
     if names.is_empty() {
         return Err(Error::data(
             dir.display().to_string(),
-            "no class sub-folders: an image folder should hold one sub-folder per class, e.g. DIR/0/*.png, DIR/1/*.png, ...",
+            "no class sub-folders: an image folder should hold one sub-folder per class, e.g. \
+                DIR/0/*.png, DIR/1/*.png, ...",
         ));
     }
     if names.len() > MAX_FOLDER_CLASSES {

@@ -214,7 +214,8 @@ impl<'a> Input<'a> {
             return Err(Error::data(
                 self.origin,
                 format!(
-                    "magic number 0x{found:08x} is not that of an IDX {what} file (0x{magic:08x}: unsigned bytes, {} dimension{})",
+                    "magic number 0x{found:08x} is not that of an IDX {what} file \
+                        (0x{magic:08x}: unsigned bytes, {} dimension{})",
                     magic & 0xff,
                     if magic & 0xff == 1 { "" } else { "s" }
                 ),
@@ -260,7 +261,8 @@ impl<'a> Input<'a> {
             return Err(Error::data(
                 self.origin,
                 format!(
-                    "header claims {} = {values} bytes of data but {how}: the file is truncated or not IDX",
+                    "header claims {} = {values} bytes of data but {how}: the file is truncated \
+                        or not IDX",
                     shape.join(" x ")
                 ),
             ));
@@ -280,7 +282,8 @@ impl<'a> Input<'a> {
                 return Err(Error::data(
                     self.origin,
                     format!(
-                        "truncated: the header claims {values} bytes of data, the file ends after {}",
+                        "truncated: the header claims {values} bytes of data, the file ends \
+                            after {}",
                         values - left + got
                     ),
                 ));

@@ -114,7 +114,9 @@ impl DataSource {
             return Ok(DataSource::Csv(path));
         }
         Err(Error::config(format!(
-            "unknown data set '{arg}', which should be 'digits', 'mnist', a folder (IDX files such as train-images-idx3-ubyte.gz, or one sub-folder of images per class) or a CSV file"
+            "unknown data set '{arg}', which should be 'digits', 'mnist', a folder (IDX files \
+             such as train-images-idx3-ubyte.gz, or one sub-folder of images per class) or a \
+             CSV file"
         )))
     }
 

@@ -18,13 +18,15 @@ pub struct Split {
 pub fn shuffle_split(n: usize, test_fraction: f64, seed: u64) -> Result<Split> {
     if !(test_fraction > 0.0 && test_fraction < 1.0) {
         return Err(Error::config(format!(
-            "invalid test fraction {test_fraction}, which should be a number between 0 and 1 (exclusive), e.g. 0.25"
+            "invalid test fraction {test_fraction}, which should be a number between 0 and 1 \
+                (exclusive), e.g. 0.25"
         )));
     }
     let test_len = (n as f64 * test_fraction).ceil() as usize;
     if test_len == 0 || test_len >= n {
         return Err(Error::config(format!(
-            "a test fraction of {test_fraction} of {n} images leaves no images for training or testing"
+            "a test fraction of {test_fraction} of {n} images leaves no images for training or \
+                testing"
         )));
     }
     let mut order: Vec<usize> = (0..n).collect();
@@ -48,7 +50,8 @@ pub fn stratified_folds(labels: &[u8], classes: usize, k: usize, seed: u64) -> R
         .unwrap_or(0);
     if k < 2 || k > smallest {
         return Err(Error::config(format!(
-            "invalid number of folds {k}, which should be at least 2 and at most {smallest} (the size of the smallest class)"
+            "invalid number of folds {k}, which should be at least 2 and at most {smallest} (the \
+                size of the smallest class)"
         )));
     }
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);

@@ -176,7 +176,13 @@ fn list_rows(
     starts: &mut Vec<usize>,
     entries: &mut Vec<(u32, f32)>,
 ) -> bool {
-    crate::simd::dispatch!(fn(a: &[f32], cols: usize, limit: usize, starts: &mut Vec<usize>, entries: &mut Vec<(u32, f32)>) -> bool {
+    crate::simd::dispatch!(fn(
+        a: &[f32],
+        cols: usize,
+        limit: usize,
+        starts: &mut Vec<usize>,
+        entries: &mut Vec<(u32, f32)>,
+    ) -> bool {
         for row in a.chunks_exact(cols.max(1)) {
             list_nonzero(row, entries);
             starts.push(entries.len());
@@ -277,7 +283,14 @@ pub fn sparse_times_dense(
         &mut a.groups,
         |first, block, groups| {
             let mine = &dense[first * k..][..block.len() / m * k];
-            crate::simd::dispatch!(fn(groups: &mut RowGroups, mine: &[f32], k: usize, b: &[f32], m: usize, block: &mut [f32]) -> () {
+            crate::simd::dispatch!(fn(
+                groups: &mut RowGroups,
+                mine: &[f32],
+                k: usize,
+                b: &[f32],
+                m: usize,
+                block: &mut [f32],
+            ) -> () {
                 groups.list(mine, k);
                 combine_groups(groups, b, m, block, crate::simd::level())
             })

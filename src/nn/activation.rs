@@ -35,7 +35,13 @@ impl Activation {
     /// AVX-512 as well, chosen at run time. Softmax ignores the mask.
     pub fn apply_fused(self, z: &mut [f32], width: usize, bias: &[f32], mask: &[f32]) {
         let act = self;
-        crate::simd::dispatch!(fn(act: Activation, z: &mut [f32], width: usize, bias: &[f32], mask: &[f32]) -> () {
+        crate::simd::dispatch!(fn(
+            act: Activation,
+            z: &mut [f32],
+            width: usize,
+            bias: &[f32],
+            mask: &[f32],
+        ) -> () {
             for (r, row) in z.chunks_exact_mut(width).enumerate() {
                 if !bias.is_empty() {
                     for (v, &b) in row.iter_mut().zip(bias) {

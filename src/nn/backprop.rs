@@ -283,7 +283,12 @@ fn scale_by_local_derivative(delta: &mut [f32], outputs: &[f32], mask: &[f32], a
     if act == Activation::Relu {
         return relu_local_derivative(delta, outputs, mask);
     }
-    crate::simd::dispatch!(fn(delta: &mut [f32], outputs: &[f32], mask: &[f32], act: Activation) -> () {
+    crate::simd::dispatch!(fn(
+        delta: &mut [f32],
+        outputs: &[f32],
+        mask: &[f32],
+        act: Activation,
+    ) -> () {
         scale_loop(delta, outputs, mask, act)
     })
 }

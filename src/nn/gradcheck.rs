@@ -110,7 +110,8 @@ fn check_inputs(
                 let err = (f64::from(a) - n).abs();
                 assert!(
                     err <= 5e-4 + 1e-2 * n.abs(),
-                    "{activation} {sizes:?} bias={bias} {dropout:?}: layer {l} {t:?}[{i}] analytic {a} numeric {n}"
+                    "{activation} {sizes:?} bias={bias} {dropout:?}: layer {l} {t:?}[{i}] \
+                        analytic {a} numeric {n}"
                 );
                 worst = worst.max(err);
             }

@@ -80,7 +80,8 @@ impl<'a> Mistakes<'a> {
         match n {
             0 => format!("no misclassified images among {total} (argmax answers)"),
             _ if n > MAX_SHOWN => format!(
-                "{n} of {total} images misclassified (argmax); the {MAX_SHOWN} most confident mistakes"
+                "{n} of {total} images misclassified (argmax); the {MAX_SHOWN} most confident \
+                    mistakes"
             ),
             _ => format!("{n} of {total} images misclassified (argmax), most confident first"),
         }

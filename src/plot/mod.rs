@@ -248,7 +248,8 @@ impl FromStr for Kind {
             .find(|k| k.to_string() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown picture '{s}', which should be one of digits, confusion, curves, mistakes, weights"
+                    "unknown picture '{s}', which should be one of digits, confusion, curves, \
+                        mistakes, weights"
                 )
             })
     }

@@ -106,7 +106,8 @@ impl Picture for WeightGrid<'_> {
         root.fill(&PAPER)?;
         let (h, w) = self.shape;
         let title = format!(
-            "incoming weights of the first {} of {} hidden units, each scaled to its largest |weight|",
+            "incoming weights of the first {} of {} hidden units, each scaled to its largest \
+                |weight|",
             self.units(),
             self.layer.outputs
         );

@@ -165,7 +165,8 @@ fn check_size((width, height): (u32, u32), origin: &str) -> Result<()> {
         return Err(Error::data(
             origin,
             format!(
-                "the image is {width}x{height} pixels, too large to read (at most {MAX_SIDE} pixels a side and {} megapixels); scale it down first",
+                "the image is {width}x{height} pixels, too large to read (at most {MAX_SIDE} \
+                    pixels a side and {} megapixels); scale it down first",
                 MAX_PIXELS / 1_000_000
             ),
         ));
@@ -191,7 +192,8 @@ fn check_backed((width, height): (u32, u32), len: u64, origin: &str) -> Result<(
         return Err(Error::data(
             origin,
             format!(
-                "the image header claims {width}x{height} pixels, more than a file of {len} bytes can hold: the file is truncated or corrupt"
+                "the image header claims {width}x{height} pixels, more than a file of {len} \
+                    bytes can hold: the file is truncated or corrupt"
             ),
         ));
     }

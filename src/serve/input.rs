@@ -107,7 +107,8 @@ struct PixelsBody {
 pub fn pixels_from_json(body: &[u8]) -> Result<Gray, ApiError> {
     let parsed: PixelsBody = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(format!(
-            "malformed JSON body ({e}); expected {{\"width\":W,\"height\":H,\"pixels\":[W*H values 0..255]}}"
+            "malformed JSON body ({e}); expected {{\"width\":W,\"height\":H,\"pixels\":[W*H \
+                values 0..255]}}"
         ))
     })?;
     let PixelsBody {
