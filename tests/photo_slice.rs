@@ -1,7 +1,7 @@
 //! A small slice of the photo benchmark (`examples/photo_bench.rs`): 100 seeded
 //! synthetic photos of MNIST test digits (paper, light, grain, pens, rotation,
-//! specks, JPEG), read with the MNIST model in `tests/fixtures`. A change that
-//! breaks the preparation of photos fails here.
+//! specks, JPEG), read with the built-in MNIST model. A change that breaks the
+//! preparation of photos, or the model's reading of them, fails here.
 
 use digitnet::data::mnist;
 use digitnet::preprocess;
@@ -10,22 +10,19 @@ use digitnet::{Model, predict::Prediction};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
-const MODEL: &str = "tests/fixtures/mnist-784-128-10.safetensors";
-
 /// Small frames keep the slice fast; the preparation sees the same conditions.
 const FRAME: Frame = Frame {
     min_side: 120,
     max_side: 400,
 };
 
-/// The fixture model (97.6% on clean MNIST, trained without distortions) reads
-/// 95 of these 100 photos (1.3 s of CPU for the slice); a model of the
-/// built-in kind (97% or more on the benchmark) should be held to 94.
-const LEAST_RIGHT: usize = 90;
+/// The benchmark's target is 97% of single digits; the slice is 100 photos, so it
+/// allows three more misreads than that.
+const LEAST_RIGHT: usize = 94;
 
 #[test]
 fn photos_of_test_digits_are_read() {
-    let model = Model::load(MODEL).unwrap();
+    let model = Model::builtin_mnist().unwrap();
     let test = mnist::test().unwrap();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(15);
     let mut right = 0;
@@ -50,7 +47,7 @@ fn photos_of_test_digits_are_read() {
 fn a_blank_noisy_photo_has_no_digit() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
     let blank = vec![0.0f32; 784];
-    let model = Model::load(MODEL).unwrap();
+    let model = Model::builtin_mnist().unwrap();
     for _ in 0..5 {
         let photo = synth::single(&blank, 0, FRAME, &mut rng);
         let gray = preprocess::decode(&photo.jpeg, "blank").unwrap();
