@@ -28,7 +28,11 @@ use digitnet::{Error, Model, Result};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
-const DEFAULT_MODEL: &str = "tests/fixtures/mnist-784-128-10.safetensors";
+/// The built-in model's file (the one `Model::builtin_mnist` embeds).
+const DEFAULT_MODEL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/models/mnist.safetensors"
+);
 
 struct Args {
     model: PathBuf,
