@@ -88,18 +88,6 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     path.to_str().unwrap().to_string()
 }
 
-/// Exit code 1 or 2 and `expected` in the message: refused, not aborted.
-fn assert_refused(out: &Output, expected: &str) {
-    let err = common::stderr(out);
-    assert!(
-        matches!(out.status.code(), Some(1 | 2)),
-        "{:?}: {err}",
-        out.status
-    );
-    assert!(err.contains(expected), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
-
 #[test]
 fn the_limit_leaves_room_for_a_normal_run() {
     let out = digitnet_limited(&["--epochs", "2", "-q"]);
@@ -148,7 +136,7 @@ fn a_gzip_csv_of_one_endless_line_is_refused() {
     let chunk = b"0,".repeat(1 << 19);
     let path = write(&d, "bomb.csv.gz", &gzip_repeated(&chunk, 1024));
     let out = digitnet_limited(&["--dataset", &path, "--epochs", "1", "-q"]);
-    assert_refused(&out, "line 1: cannot be read: the line is longer than");
+    common::assert_refused(&out, "line 1: cannot be read: the line is longer than");
 }
 
 #[test]
@@ -176,7 +164,7 @@ fn a_gzip_idx_bomb_is_refused_from_the_headers() {
         write(&dir, &format!("{part}-labels-idx1-ubyte"), &labels);
     }
     let out = digitnet_limited(&["--dataset", dir.to_str().unwrap(), "-q"]);
-    assert_refused(
+    common::assert_refused(
         &out,
         "holds 1 labels but its image file holds 1369568 images",
     );
@@ -188,10 +176,10 @@ fn absurd_shapes_and_layer_sizes_are_refused_before_allocating() {
     let csv = write(&d, "one.csv", b"0,1\n1,0\n0,1\n1,0\n");
     for shape in ["100000x100000", "18446744073709551615x18446744073709551615"] {
         let out = digitnet_limited(&["--dataset", &csv, "--shape", shape, "-q"]);
-        assert_refused(&out, "invalid shape");
+        common::assert_refused(&out, "invalid shape");
     }
     let out = digitnet_limited(&["--hidden", "16384,16384,16384", "-q"]);
-    assert_refused(&out, "more than the 33554432 allowed");
+    common::assert_refused(&out, "more than the 33554432 allowed");
 }
 
 /// Posts `body` as a PNG to `addr`'s API; the status code (0 if the server went away).

@@ -16,18 +16,6 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     path.to_str().unwrap().to_string()
 }
 
-/// An error with a message, not a panic.
-fn assert_message(out: &Output, expected: &str) {
-    let err = common::stderr(out);
-    assert!(
-        matches!(out.status.code(), Some(1 | 2)),
-        "{:?}: {err}",
-        out.status
-    );
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(err.contains(expected), "{err}");
-}
-
 /// An IDX folder with `train` and `test` images of 4x4 pixels (labels 0 and 1).
 fn idx_folder(dir: &Path, train: u32, test: u32) -> String {
     std::fs::create_dir_all(dir).unwrap();
@@ -51,7 +39,7 @@ fn a_csv_of_two_rows_is_an_error_not_a_panic() {
     let d = common::scratch("two-rows");
     let csv = write(&d, "two.csv", b"0,9,2,3,4\n1,4,3,2,1\n");
     let out = common::digitnet(&["--dataset", &csv, "--epochs", "1", "-q"]);
-    assert_message(&out, "batch size");
+    common::assert_refused(&out, "batch size");
     // With a batch that fits, the two rows train (one of them held out for validation).
     let out = common::digitnet(&["--dataset", &csv, "--epochs", "1", "--batch-size", "1"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
@@ -67,12 +55,12 @@ fn idx_folders_with_no_or_one_training_image_or_no_test_image() {
         common::digitnet(&args)
     };
     let none = idx_folder(&d.join("none"), 0, 4);
-    assert_message(
+    common::assert_refused(
         &run(&none),
         "holds no images: the training set needs at least one",
     );
     let no_test = idx_folder(&d.join("no-test"), 10, 0);
-    assert_message(
+    common::assert_refused(
         &run(&no_test),
         "holds no images: the test set needs at least one",
     );
@@ -88,14 +76,14 @@ fn a_shape_too_large_to_multiply_is_a_usage_error() {
     let huge = "18446744073709551615x18446744073709551615";
     let out = common::digitnet(&["--dataset", &csv, "--shape", huge, "--out", "-q"]);
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
-    assert_message(&out, "invalid shape");
+    common::assert_refused(&out, "invalid shape");
 }
 
 #[test]
 fn softmax_as_the_hidden_activation_is_a_usage_error() {
     let out = common::digitnet(&["--activation", "softmax", "--epochs", "1", "-q"]);
     assert_eq!(out.status.code(), Some(2));
-    assert_message(&out, "unknown activation 'softmax'");
+    common::assert_refused(&out, "unknown activation 'softmax'");
 }
 
 /// Runs digitnet with stdout a pipe whose reader is already gone.
@@ -157,7 +145,7 @@ fn a_full_stdout_is_reported_after_the_model_is_saved() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_message(&out, "error: writing to stdout: No space left on device");
+    common::assert_refused(&out, "error: writing to stdout: No space left on device");
     digitnet::Model::load(&model).expect("the model was saved first");
 }
 

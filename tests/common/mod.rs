@@ -54,3 +54,15 @@ pub fn file_names(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Exit code 1 or 2, no panic, and `expected` in the message: refused, not aborted.
+pub fn assert_refused(out: &Output, expected: &str) {
+    let err = stderr(out);
+    assert!(
+        matches!(out.status.code(), Some(1 | 2)),
+        "{:?}: {err}",
+        out.status
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains(expected), "{err}");
+}
