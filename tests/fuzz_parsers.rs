@@ -15,7 +15,7 @@ use digitnet::model_file::{InputInfo, TrainingSummary};
 use digitnet::nn::{Activation, Init, Mlp, NetSpec};
 use digitnet::normalize::Normalizer;
 use digitnet::preprocess::{self, Style, Target};
-use digitnet::serve::input::{BodyKind, read_image};
+use digitnet::serve::input::{Payload, read_image};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use image::{GrayImage, ImageFormat, Luma};
@@ -315,7 +315,7 @@ fn check_image(bytes: &[u8]) {
     }
     check(decoded, |g| g.pixels.len() == g.width * g.height);
     check(
-        read_image(BodyKind::Image, bytes).map_err(|e| e.message),
+        read_image(Payload::Image, bytes).map_err(|e| e.message),
         |g| g.pixels.len() == g.width * g.height,
     );
 }
@@ -387,7 +387,7 @@ fn blank_and_flat_pictures_are_no_digit() {
 
 fn check_json(bytes: &[u8]) {
     check(
-        read_image(BodyKind::Json, bytes).map_err(|e| e.message),
+        read_image(Payload::Json, bytes).map_err(|e| e.message),
         |g| {
             g.pixels.len() == g.width * g.height && g.pixels.iter().all(|v| (0.0..=1.0).contains(v))
         },
@@ -449,9 +449,9 @@ proptest! {
 fn json_valid_body_truncated_at_every_length() {
     let bytes = SMALL_JSON.as_bytes();
     for cut in 0..bytes.len() {
-        let err = read_image(BodyKind::Json, &bytes[..cut]).unwrap_err();
+        let err = read_image(Payload::Json, &bytes[..cut]).unwrap_err();
         assert!(!err.message.is_empty());
     }
-    let gray = read_image(BodyKind::Json, bytes).unwrap();
+    let gray = read_image(Payload::Json, bytes).unwrap();
     assert_eq!((gray.width, gray.height), (4, 3));
 }

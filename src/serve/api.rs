@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::classifier::Classifier;
 use super::error::ApiError;
-use super::input::{BodyKind, read_image_held};
+use super::input::{BodyKind, read_image_held, unpack};
 
 /// `POST /api/predict`: an image (alone, or the one file of a form) or JSON pixels
 /// in; the digit and its probabilities out, or with `?number=true` the number
@@ -30,10 +30,10 @@ pub async fn predict(
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("(not text)"));
     let kind = BodyKind::from_content_type(content_type)?;
-    let body = body?;
+    let (payload, body) = unpack(kind, body?).await?;
     tokio::task::spawn_blocking(move || {
         // The decoding budget's share is held until the picture is prepared and answered.
-        let (image, _memory) = read_image_held(kind, &body)?;
+        let (image, _memory) = read_image_held(payload, &body)?;
         if number {
             let reading = classifier
                 .read_number(&image)

@@ -8,6 +8,7 @@
 //! and refused above [`MAX_IMAGE_SIDE`] before any pixel is decoded. Decoding
 //! itself is [`crate::preprocess::decode`], the same as `digitnet predict`'s.
 
+use axum::body::Bytes;
 use serde::Deserialize;
 
 use super::error::ApiError;
@@ -19,13 +20,32 @@ use crate::preprocess::{self, Gray};
 /// than what `predict` reads from disk: a server answers many clients at once.
 pub const MAX_IMAGE_SIDE: u32 = 4096;
 
-/// The body formats the API understands.
+/// The body formats the API understands, as its `Content-Type` names them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BodyKind {
     Image,
     Json,
-    /// A form whose parts are delimited by this boundary.
+    /// A form whose parts are delimited by this boundary; its one file is an image.
     Form(String),
+}
+
+/// What a body holds once a form's file is taken out of it: what is decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload {
+    Image,
+    Json,
+}
+
+/// The payload of a body of `kind`: the body itself, or a form's one file.
+pub async fn unpack(kind: BodyKind, body: Bytes) -> Result<(Payload, Bytes), ApiError> {
+    match kind {
+        BodyKind::Image => Ok((Payload::Image, body)),
+        BodyKind::Json => Ok((Payload::Json, body)),
+        BodyKind::Form(boundary) => Ok((
+            Payload::Image,
+            multipart::single_file(body, &boundary).await?,
+        )),
+    }
 }
 
 /// The image types accepted as a body.
@@ -55,23 +75,19 @@ impl BodyKind {
 }
 
 /// Decodes `body` as `kind` into a grey picture.
-pub fn read_image(kind: BodyKind, body: &[u8]) -> Result<Gray, ApiError> {
+pub fn read_image(kind: Payload, body: &[u8]) -> Result<Gray, ApiError> {
     read_image_held(kind, body).map(|(image, _)| image)
 }
 
 /// [`read_image`], with the share of the decoding budget an image file took (see
 /// [`super::limits`]): keep it while the picture is prepared and answered.
 pub fn read_image_held(
-    kind: BodyKind,
+    kind: Payload,
     body: &[u8],
 ) -> Result<(Gray, Option<Permit<'static>>), ApiError> {
     match kind {
-        BodyKind::Image => decode_image_held(body).map(|(image, held)| (image, Some(held))),
-        BodyKind::Json => pixels_from_json(body).map(|image| (image, None)),
-        BodyKind::Form(boundary) => {
-            let file = multipart::single_file(body, &boundary)?.data;
-            decode_image_held(file).map(|(image, held)| (image, Some(held)))
-        }
+        Payload::Image => decode_image_held(body).map(|(image, held)| (image, Some(held))),
+        Payload::Json => pixels_from_json(body).map(|image| (image, None)),
     }
 }
 
