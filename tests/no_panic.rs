@@ -38,10 +38,12 @@ fn idx_folder(dir: &Path, train: u32, test: u32) -> String {
 fn a_csv_of_two_rows_is_an_error_not_a_panic() {
     let d = common::scratch("two-rows");
     let csv = write(&d, "two.csv", b"0,9,2,3,4\n1,4,3,2,1\n");
-    let out = common::digitnet(&["--dataset", &csv, "--epochs", "1", "-q"]);
+    let first = ["--label-column", "first"];
+    let out = common::digitnet(&[&["--dataset", &csv, "--epochs", "1", "-q"], &first[..]].concat());
     common::assert_refused(&out, "batch size");
     // With a batch that fits, the two rows train (one of them held out for validation).
-    let out = common::digitnet(&["--dataset", &csv, "--epochs", "1", "--batch-size", "1"]);
+    let args = ["--dataset", &csv, "--epochs", "1", "--batch-size", "1"];
+    let out = common::digitnet(&[&args[..], &first[..]].concat());
     assert!(out.status.success(), "{}", common::stderr(&out));
 }
 

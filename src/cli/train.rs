@@ -45,8 +45,10 @@ pub struct TrainArgs {
     /// IDX test labels.
     #[arg(help_heading = DATA, long, requires = "train_images")]
     test_labels: Option<PathBuf>,
-    /// CSV: the label column, `first`, `last` or a column name from the header.
-    #[arg(help_heading = DATA, long, default_value = "first")]
+    /// CSV: the label column, `first`, `last`, a column name from the header, or `auto`:
+    /// a header column named label, class, target or y; else the first, then the last
+    /// column whose values are whole numbers 0..=255 with 3 to 100 distinct values.
+    #[arg(help_heading = DATA, long, default_value = "auto")]
     label_column: LabelColumn,
     /// CSV: whether the first row is a header: yes, no or auto (when a field is not a
     /// number, or the fields count the columns: 0,1,2,...).

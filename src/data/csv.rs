@@ -10,6 +10,9 @@
 //! - **Pixel scale**: given ([`CsvOptions::pixel_max`]), or inferred from the largest
 //!   value: at most 1 -> 0..1, at most 16 -> 0..16 (the 8x8 digits' ink counts),
 //!   at most 255 -> 0..255. Values must be numbers in 0..=255 (or 0..=pixel_max).
+//! - **Label column**: given ([`CsvOptions::label`]), or found by [`LabelColumn::Auto`]'s
+//!   rule: a header column named `label`, `class`, `target` or `y`; otherwise the first
+//!   or the last column, whichever holds labels (see [`LabelColumn::Auto`]).
 //! - **Labels**: whole numbers; with [`CsvOptions::classes`] they must lie in
 //!   `0..classes`, otherwise the number of classes is one more than the largest.
 //!
@@ -29,11 +32,25 @@ use crate::error::{Error, Result};
 /// The largest pixel value a CSV may hold when no `pixel_max` is given.
 pub const MAX_PIXEL: f32 = 255.0;
 
+/// The header names that mark the label column under [`LabelColumn::Auto`].
+pub const LABEL_NAMES: [&str; 4] = ["label", "class", "target", "y"];
+
+/// The most distinct values a label column found by [`LabelColumn::Auto`] may hold.
+pub const MAX_AUTO_LABELS: usize = 100;
+
 /// Which column holds the label.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum LabelColumn {
-    /// The first column (`label,pixel0,...`), the default.
+    /// Found by this rule, the default. A header column named `label`, `class`, `target`
+    /// or `y` (case-insensitive, the first such) is the label. Otherwise the first column
+    /// is, when its values are all whole numbers from 0 to 255 with 3 to
+    /// [`MAX_AUTO_LABELS`] distinct values; else the last column, under the same test.
+    /// When neither passes (labels of one or two values, or columns that look like
+    /// pixels), reading stops with a message that suggests `--label-column`: a wrong
+    /// guess would train on a pixel as the label.
     #[default]
+    Auto,
+    /// The first column (`label,pixel0,...`).
     First,
     /// The last column (the 8x8 digits' layout).
     Last,
@@ -45,9 +62,12 @@ impl FromStr for LabelColumn {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         Ok(match s {
+            "auto" => LabelColumn::Auto,
             "first" => LabelColumn::First,
             "last" => LabelColumn::Last,
-            "" => return Err("the label column should be first, last or a column name".into()),
+            "" => {
+                return Err("the label column should be auto, first, last or a column name".into());
+            }
             name => LabelColumn::Name(name.to_string()),
         })
     }
@@ -56,6 +76,7 @@ impl FromStr for LabelColumn {
 impl fmt::Display for LabelColumn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            LabelColumn::Auto => f.write_str("auto"),
             LabelColumn::First => f.write_str("first"),
             LabelColumn::Last => f.write_str("last"),
             LabelColumn::Name(n) => f.write_str(n),
@@ -248,11 +269,67 @@ fn check_options(options: &CsvOptions) -> Result<()> {
     options.classes.map_or(Ok(()), check_classes)
 }
 
+/// Where the label is: fixed by the first row, or (auto, no named column) chosen between
+/// the first and the last column once every row is in.
+#[derive(Clone, Copy, Debug)]
+enum Slot {
+    Column(usize),
+    FirstOrLast,
+}
+
 /// The layout fixed by the first row: number of fields, where the label is.
 #[derive(Clone, Copy, Debug)]
 struct Layout {
     fields: usize,
-    label: usize,
+    label: Slot,
+}
+
+/// What the first or the last column holds, to choose the label column by
+/// [`LabelColumn::Auto`]'s rule.
+struct Candidate {
+    column: usize,
+    /// Which whole numbers 0..=255 the column holds.
+    seen: [bool; 256],
+    /// The first value that is not a whole number from 0 to 255: line and field.
+    not_whole: Option<(usize, String)>,
+    /// The first value that is not a label of the classes: where and why.
+    bad_label: Option<(String, String)>,
+    /// The first value that is not a pixel: where and why.
+    bad_pixel: Option<(String, String)>,
+    /// The largest value, as a pixel.
+    largest: f32,
+}
+
+impl Candidate {
+    fn new(column: usize) -> Self {
+        Candidate {
+            column,
+            seen: [false; 256],
+            not_whole: None,
+            bad_label: None,
+            bad_pixel: None,
+            largest: 0.0,
+        }
+    }
+
+    fn distinct(&self) -> usize {
+        self.seen.iter().filter(|&&s| s).count()
+    }
+
+    /// Whether the column passes the rule's test for labels.
+    fn holds_labels(&self) -> bool {
+        self.not_whole.is_none() && (3..=MAX_AUTO_LABELS).contains(&self.distinct())
+    }
+
+    /// Why the column fails the test, for the message.
+    fn why_not(&self) -> String {
+        match &self.not_whole {
+            Some((line, field)) => {
+                format!("'{field}' on line {line}, not a whole number from 0 to 255")
+            }
+            None => format!("{} distinct values", self.distinct()),
+        }
+    }
 }
 
 /// Accumulates rows as they are read.
@@ -260,9 +337,14 @@ struct Rows<'a> {
     origin: &'a str,
     options: &'a CsvOptions,
     layout: Option<Layout>,
+    /// The pixels; under [`Slot::FirstOrLast`], every field of each row.
     pixels: Vec<f32>,
     labels: Vec<u8>,
+    /// Rows read.
+    rows: usize,
     largest: f32,
+    /// The first and the last column, under [`Slot::FirstOrLast`].
+    candidates: Vec<Candidate>,
 }
 
 impl<'a> Rows<'a> {
@@ -273,13 +355,16 @@ impl<'a> Rows<'a> {
             layout: None,
             pixels: Vec::new(),
             labels: Vec::new(),
+            rows: 0,
             largest: 0.0,
+            candidates: Vec::new(),
         }
     }
 
     /// Takes line `number` (not blank): the header, or one image.
     fn take(&mut self, number: usize, line: &str) -> Result<()> {
-        let at = || format!("{}, line {number}", self.origin);
+        let origin = self.origin;
+        let at = || format!("{origin}, line {number}");
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         let layout = match self.layout {
             Some(layout) => layout,
@@ -289,6 +374,9 @@ impl<'a> Rows<'a> {
                     .layout_of(&fields, is_header)
                     .map_err(|m| Error::data(at(), m))?;
                 self.layout = Some(layout);
+                if let Slot::FirstOrLast = layout.label {
+                    self.candidates = vec![Candidate::new(0), Candidate::new(fields.len() - 1)];
+                }
                 if is_header {
                     return Ok(());
                 }
@@ -316,29 +404,89 @@ impl<'a> Rows<'a> {
                 ),
             ));
         }
+        self.rows += 1;
         let limit = self.options.pixel_max.unwrap_or(MAX_PIXEL);
         for (column, field) in fields.iter().enumerate() {
-            if column == layout.label {
-                let label = self.label(field).map_err(|m| Error::data(at(), m))?;
-                self.labels.push(label);
-                continue;
+            match layout.label {
+                Slot::Column(label) if column == label => {
+                    let label = self.label(field).map_err(|m| Error::data(at(), m))?;
+                    self.labels.push(label);
+                    continue;
+                }
+                Slot::FirstOrLast if column == 0 || column == layout.fields - 1 => {
+                    self.candidate(usize::from(column != 0), number, field, limit);
+                    continue;
+                }
+                _ => {}
             }
-            let value = field
-                .parse::<f32>()
-                .ok()
-                .filter(|v| (0.0..=limit).contains(v))
-                .ok_or_else(|| {
-                    Error::data(
-                        at(),
-                        format!(
-                            "value '{field}' in column {} should be a number from 0 to {limit}",
-                            column + 1
-                        ),
-                    )
-                })?;
+            let value = pixel(field, limit)
+                .ok_or_else(|| Error::data(at(), not_a_pixel(field, column, limit)))?;
             self.largest = self.largest.max(value);
             self.pixels.push(value);
         }
+        Ok(())
+    }
+
+    /// Records `field` of candidate `which` (0 first, 1 last) on line `number`, and
+    /// keeps it among the pixels until the label column is chosen.
+    fn candidate(&mut self, which: usize, number: usize, field: &str, limit: f32) {
+        let at = format!("{}, line {number}", self.origin);
+        let label = self.label(field);
+        let c = &mut self.candidates[which];
+        match field.parse::<u8>() {
+            Ok(v) => c.seen[usize::from(v)] = true,
+            Err(_) if c.not_whole.is_none() => c.not_whole = Some((number, field.to_string())),
+            Err(_) => {}
+        }
+        if let (Err(m), None) = (label, &c.bad_label) {
+            c.bad_label = Some((at.clone(), m));
+        }
+        let value = pixel(field, limit);
+        if let (None, None) = (value, &c.bad_pixel) {
+            c.bad_pixel = Some((at, not_a_pixel(field, c.column, limit)));
+        }
+        let value = value.unwrap_or(0.0);
+        c.largest = c.largest.max(value);
+        self.pixels.push(value);
+    }
+
+    /// Under [`Slot::FirstOrLast`], chooses the label column by [`LabelColumn::Auto`]'s
+    /// rule and moves its values from the pixels to the labels.
+    fn choose_label_column(&mut self, fields: usize) -> Result<()> {
+        let Some(chosen) = self.candidates.iter().position(Candidate::holds_labels) else {
+            let [first, last] = &self.candidates[..] else {
+                return Ok(());
+            };
+            return Err(Error::data(
+                self.origin,
+                format!(
+                    "cannot tell which column holds the labels: a label column holds whole \
+                     numbers from 0 to 255 with 3 to {MAX_AUTO_LABELS} distinct values, and the \
+                     first column holds {}, the last {}; give --label-column first, last or a \
+                     column name",
+                    first.why_not(),
+                    last.why_not()
+                ),
+            ));
+        };
+        let label = &self.candidates[chosen];
+        let other = &self.candidates[1 - chosen];
+        if let Some((at, m)) = label.bad_label.as_ref().or(other.bad_pixel.as_ref()) {
+            return Err(Error::data(at, m));
+        }
+        self.largest = self.largest.max(other.largest);
+        let column = label.column;
+        let mut kept = 0;
+        for i in 0..self.pixels.len() {
+            let value = self.pixels[i];
+            if i % fields == column {
+                self.labels.push(value as u8);
+            } else {
+                self.pixels[kept] = value;
+                kept += 1;
+            }
+        }
+        self.pixels.truncate(kept);
         Ok(())
     }
 
@@ -351,20 +499,30 @@ impl<'a> Rows<'a> {
             ));
         }
         let label = match &self.options.label {
-            LabelColumn::First => 0,
-            LabelColumn::Last => fields.len() - 1,
+            LabelColumn::Auto if !is_header => Slot::FirstOrLast,
+            LabelColumn::Auto => fields
+                .iter()
+                .position(|f| {
+                    let name = f.trim_matches('"');
+                    LABEL_NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+                })
+                .map_or(Slot::FirstOrLast, Slot::Column),
+            LabelColumn::First => Slot::Column(0),
+            LabelColumn::Last => Slot::Column(fields.len() - 1),
             LabelColumn::Name(name) if !is_header => {
                 return Err(format!(
                     "the label column '{name}' needs a header row naming the columns, and the \
                         first row is all numbers"
                 ));
             }
-            LabelColumn::Name(name) => fields.iter().position(|f| f == name).ok_or_else(|| {
-                format!(
-                    "the header has no column named '{name}' (give --label-column first, last \
-                     or a column name)"
-                )
-            })?,
+            LabelColumn::Name(name) => {
+                Slot::Column(fields.iter().position(|f| f == name).ok_or_else(|| {
+                    format!(
+                        "the header has no column named '{name}' (give --label-column auto, \
+                         first, last or a column name)"
+                    )
+                })?)
+            }
         };
         Ok(Layout {
             fields: fields.len(),
@@ -389,10 +547,13 @@ impl<'a> Rows<'a> {
     }
 
     /// Builds the data set once every row is in.
-    fn finish(self, name: &str) -> Result<Dataset> {
-        let Some(layout) = self.layout.filter(|_| !self.labels.is_empty()) else {
+    fn finish(mut self, name: &str) -> Result<Dataset> {
+        let Some(layout) = self.layout.filter(|_| self.rows > 0) else {
             return Err(Error::data(self.origin, "holds no rows of data"));
         };
+        if let Slot::FirstOrLast = layout.label {
+            self.choose_label_column(layout.fields)?;
+        }
         let features = layout.fields - 1;
         let shape = match self.options.shape {
             Some((h, w)) if h * w == features => (h, w),
@@ -430,6 +591,22 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// `field` as a pixel value from 0 to `limit`.
+fn pixel(field: &str, limit: f32) -> Option<f32> {
+    field
+        .parse::<f32>()
+        .ok()
+        .filter(|v| (0.0..=limit).contains(v))
+}
+
+/// The message for `field` in `column` (from 0), which is not a pixel value.
+fn not_a_pixel(field: &str, column: usize, limit: f32) -> String {
+    format!(
+        "value '{field}' in column {} should be a number from 0 to {limit}",
+        column + 1
+    )
+}
+
 /// `(s, s)` when `n = s * s`.
 fn square(n: usize) -> Option<(usize, usize)> {
     let s = (n as f64).sqrt().round() as usize;
@@ -444,8 +621,96 @@ mod tests {
         parse(text.as_bytes(), "t.csv", "t.csv", options)
     }
 
+    /// The defaults with the label column fixed first: the tiny files of the tests below
+    /// have too few rows for the auto rule, which its own tests check.
     fn defaults() -> CsvOptions {
-        CsvOptions::default()
+        CsvOptions {
+            label: LabelColumn::First,
+            ..CsvOptions::default()
+        }
+    }
+
+    fn auto(text: &str) -> Result<Dataset> {
+        csv(text, &CsvOptions::default())
+    }
+
+    #[test]
+    fn auto_takes_a_header_column_named_label_class_target_or_y() {
+        let d = auto("p0,p1,TARGET,p2,p3\n0,5,1,6,7\n0,8,0,9,9\n").unwrap();
+        assert_eq!(d.labels, [1, 0], "a named column may hold two values");
+        assert_eq!(d.image(0), [0.0, 5.0, 6.0, 7.0]);
+        let d = auto("\"y\",a,b,c,d\n2,9,9,9,9\n").unwrap();
+        assert_eq!(d.labels, [2]);
+        let d = auto("a,b,c,d,Class\n0,4,4,4,3\n0,1,1,1,5\n").unwrap();
+        assert_eq!(d.labels, [3, 5]);
+    }
+
+    #[test]
+    fn auto_finds_the_last_column_when_the_first_is_a_pixel() {
+        // The issue's file: the first pixel is always 0, the label is last.
+        let d = auto("0,16,3,2,7\n0,4,4,4,2\n0,1,0,9,0\n0,0,0,0,7\n").unwrap();
+        assert_eq!(d.labels, [7, 2, 0, 7]);
+        assert_eq!(d.image(0), [0.0, 16.0, 3.0, 2.0]);
+        assert_eq!((d.classes, d.pixel_max), (8, 16.0));
+        // A header without a label name decides nothing: the columns do.
+        let d = auto("a,b,c,d,e\n0.5,1,0,1,3\n1,1,0,1,1\n0,0,0,1,0\n").unwrap();
+        assert_eq!((d.labels.as_slice(), d.pixel_max), (&[3, 1, 0][..], 1.0));
+    }
+
+    #[test]
+    fn auto_keeps_the_first_column_when_both_could_be_labels() {
+        let d = auto("0,9,9,9,3\n1,8,8,8,4\n2,7,7,7,5\n").unwrap();
+        assert_eq!(d.labels, [0, 1, 2]);
+        assert_eq!(d.image(2), [7.0, 7.0, 7.0, 5.0]);
+        // The column not chosen is checked as a pixel, naming its line.
+        let err = auto("0,9,9,9,3\n1,8,8,8,4\n2,7,7,7,300\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("t.csv, line 3: value '300' in column 5 should be a number from 0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn auto_refuses_labels_of_two_values_or_pixels_and_suggests_the_flag() {
+        let two = auto("0,9,2,3,1\n1,4,3,2,0\n1,4,3,2,0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            two.starts_with("t.csv: cannot tell which column holds the labels")
+                && two.contains("the first column holds 2 distinct values, the last 2")
+                && two.contains("give --label-column first, last or a column name"),
+            "{two}"
+        );
+        let one = auto("0,9,2,3,1\n0,4,3,2,1\n0,1,1,1,1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            one.contains("first column holds 1 distinct values"),
+            "{one}"
+        );
+        let pixels = auto("0.5,9,2,3,0.25\n1,4,3,2,1\n2,1,1,1,0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            pixels.contains("first column holds '0.5' on line 1, not a whole number")
+                && pixels.contains("the last '0.25' on line 1"),
+            "{pixels}"
+        );
+        let text: String = (0..=MAX_AUTO_LABELS)
+            .map(|i| format!("{i},1,1,1,{i}\n"))
+            .collect();
+        let many = auto(&text).unwrap_err().to_string();
+        assert!(
+            many.contains("the first column holds 101 distinct values"),
+            "{many}"
+        );
+        let d = auto(&text[text.find("\n1,").unwrap() + 1..]).unwrap();
+        assert_eq!(
+            d.classes, 101,
+            "100 distinct values still make a label column"
+        );
     }
 
     #[test]
