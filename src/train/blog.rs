@@ -42,7 +42,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use super::{EpochStats, Flow, Monitor, Stop, TrainConfig, Trained};
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::nn::{Activation, Init, Mlp, NetSpec};
+use crate::nn::{Activation, Dense, Init, Mlp, NetSpec};
 use crate::normalize::Normalizer;
 
 /// The training rows, normalised the blog's way, row-major.
@@ -60,6 +60,24 @@ trait Learner {
     fn epoch(&mut self, labels: &[u8], lr: f32, dropout: f32, rng: &mut Xoshiro256PlusPlus) -> f64;
     fn is_finite(&self) -> bool;
     fn into_mlp(self) -> Mlp;
+}
+
+/// The post's net from its two weight matrices (`[in, out]` row-major, no biases):
+/// tanh hidden layer, softmax output.
+fn post_net([inputs, hidden, classes]: [usize; 3], w1: Vec<f32>, w2: Vec<f32>) -> Mlp {
+    let layer = |inputs, outputs, weight, activation| Dense {
+        inputs,
+        outputs,
+        weight,
+        bias: Vec::new(),
+        activation,
+    };
+    Mlp {
+        layers: vec![
+            layer(inputs, hidden, w1, Activation::Tanh),
+            layer(hidden, classes, w2, Activation::Softmax),
+        ],
+    }
 }
 
 /// Runs the blog recipe on `rows` of `data` (see the module docs).

@@ -14,9 +14,7 @@
 use rand::rngs::Xoshiro256PlusPlus;
 
 use super::{Learner, Prepared};
-use crate::nn::{
-    Activation, Dense, Mlp, dropout_mask_01, fast_tanh, sech2_within_unit, softmax_in_place,
-};
+use crate::nn::{Mlp, dropout_mask_01, fast_tanh, sech2_within_unit, softmax_in_place};
 
 /// Floats per vector and per 64-byte cache line.
 const LANES: usize = 16;
@@ -403,18 +401,6 @@ impl Learner for Fast {
         let w2 = (0..hidden * classes)
             .map(|n| self.w2t[n % classes * self.stride + n / classes])
             .collect();
-        let layer = |inputs, outputs, weight, activation| Dense {
-            inputs,
-            outputs,
-            weight,
-            bias: Vec::new(),
-            activation,
-        };
-        Mlp {
-            layers: vec![
-                layer(inputs, hidden, w1, Activation::Tanh),
-                layer(hidden, classes, w2, Activation::Softmax),
-            ],
-        }
+        super::post_net(self.sizes, w1, w2)
     }
 }

@@ -6,7 +6,7 @@
 use rand::rngs::Xoshiro256PlusPlus;
 
 use super::Learner;
-use crate::nn::{Activation, Dense, Mlp, dropout_mask_01};
+use crate::nn::{Mlp, dropout_mask_01};
 
 /// `W1` (`inputs x hidden`) and `W2` (`hidden x classes`), row-major, no biases,
 /// and the normalised training rows.
@@ -86,20 +86,7 @@ impl Learner for Reference {
     }
 
     fn into_mlp(self) -> Mlp {
-        let [inputs, hidden, classes] = self.sizes;
-        let layer = |inputs, outputs, weight, activation| Dense {
-            inputs,
-            outputs,
-            weight,
-            bias: Vec::new(),
-            activation,
-        };
-        Mlp {
-            layers: vec![
-                layer(inputs, hidden, self.w1, Activation::Tanh),
-                layer(hidden, classes, self.w2, Activation::Softmax),
-            ],
-        }
+        super::post_net(self.sizes, self.w1, self.w2)
     }
 }
 
