@@ -3,7 +3,7 @@
 //! The loops we write ourselves (the sparse products, activations, the optimizer,
 //! the blog recipe's per-sample updates) are plain Rust that the compiler
 //! vectorises, but a portable build only targets the baseline instructions (SSE2 on
-//! x86-64, NEON on aarch64). [`dispatch!`] compiles such a loop three times
+//! x86-64, NEON on aarch64). `dispatch!` compiles such a loop three times
 //! (portable, AVX2+FMA, AVX-512) and calls the one [`level`] names.
 //!
 //! [`level`] is the best [`Level`] the processor supports, unless the environment

@@ -206,7 +206,7 @@ fn box_blur(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     out
 }
 
-/// Keeps the paper's estimate within [`MAX_SHADOW`] of the way from the paper's
+/// Keeps the paper's estimate within `MAX_SHADOW` of the way from the paper's
 /// typical shade `level` towards the ink: a solid blot wider than the
 /// background's window is ink, not a shadow.
 pub fn limit_shadows(paper: &mut [f32], level: f32, dark_ink: bool) {
@@ -221,7 +221,7 @@ pub fn limit_shadows(paper: &mut [f32], level: f32, dark_ink: bool) {
 
 /// Whether the marks on `image` are darker than its paper: the paper is most
 /// of the picture (its median), and the ink is the extreme further from it
-/// (the extremes taken at one pixel in [`EXTREME_SHARE`], past single specks).
+/// (the extremes taken at one pixel in `EXTREME_SHARE`, past single specks).
 pub fn dark_ink(image: &Gray) -> bool {
     let mut sample = image.pixels.clone();
     let n = sample.len();

@@ -1,6 +1,6 @@
 //! The post's training loop as a learner would write it: plain loops over plain
 //! matrices, `f32::tanh` and `exp`, every quirk named where it happens. It draws
-//! the same random numbers in the same order as the fast path ([`super::fast`]),
+//! the same random numbers in the same order as the fast path (`blog/fast.rs`),
 //! which the tests compare with it. Call it with [`train`] (or `--reference`).
 
 use rand::rngs::Xoshiro256PlusPlus;
