@@ -26,7 +26,7 @@
 //! we compute softmax stably (the same function) and report `diverged` if a value
 //! ever becomes non-finite.
 //!
-//! [`reference`](self::reference) is this loop in plain Rust, as a learner would write it; the fast
+//! [`self::reference`] is this loop in plain Rust, as a learner would write it; the fast
 //! path (`fast`) computes the same steps from the same random numbers on one
 //! thread, touching only the rows of `W1` at a sample's non-background pixels.
 //! The tests compare the two.
