@@ -378,21 +378,26 @@ fn time_number(model: &Model, file: &Path) -> Result<()> {
         times.push(cpu_seconds() - before);
         number = Some(reading.map(|r| r.number));
     }
+    report_times("open + read_number", file, times, number);
+    Ok(())
+}
+
+/// Prints the median, least and most of `times` (CPU seconds per run), what the
+/// last run answered, and the process's peak memory.
+fn report_times(what: &str, file: &Path, mut times: Vec<f64>, answer: impl std::fmt::Debug) {
     times.sort_by(f64::total_cmp);
     println!(
-        "open + read_number {}: median {:.0} ms CPU (min {:.0}, max {:.0}) over {} runs; read {:?}",
+        "{what} {}: median {:.0} ms CPU (min {:.0}, max {:.0}) over {} runs; answer {answer:?}",
         file.display(),
         1000.0 * times[times.len() / 2],
         1000.0 * times[0],
         1000.0 * times[times.len() - 1],
         times.len(),
-        number.expect("at least one run")
     );
     println!(
         "peak memory (VmHWM): {}",
         status_field("VmHWM").unwrap_or("unknown".into())
     );
-    Ok(())
 }
 
 /// Opens and prepares `file` a few times: CPU time per run (median), peak memory.
@@ -415,25 +420,12 @@ fn time_preparation(file: &Path) -> Result<()> {
         1000.0 * cpu / times.len() as f64,
         1000.0 * wall / times.len() as f64
     );
-    times.sort_by(f64::total_cmp);
     decoding.sort_by(f64::total_cmp);
     println!(
         "  of which decoding: median {:.0} ms CPU",
         1000.0 * decoding[decoding.len() / 2]
     );
-    println!(
-        "open + prepare {}: median {:.0} ms CPU (min {:.0}, max {:.0}) over {} runs; box {:?}",
-        file.display(),
-        1000.0 * times[times.len() / 2],
-        1000.0 * times[0],
-        1000.0 * times[times.len() - 1],
-        times.len(),
-        answer.expect("at least one run")
-    );
-    println!(
-        "peak memory (VmHWM): {}",
-        status_field("VmHWM").unwrap_or("unknown".into())
-    );
+    report_times("open + prepare", file, times, answer);
     Ok(())
 }
 
