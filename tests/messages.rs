@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 #[test]
 fn plot_refuses_a_name_whose_extension_is_another_format() {
@@ -23,21 +22,7 @@ fn plot_refuses_a_name_whose_extension_is_another_format() {
 
 #[test]
 fn serving_on_every_interface_warns_that_it_is_open_to_the_network() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_digitnet"))
-        .args(["serve", "--addr", "0.0.0.0:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    while !seen.contains("press Ctrl-C") {
-        let mut line = String::new();
-        if err.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        seen.push_str(&line);
-    }
+    let (mut child, seen) = common::serve("0.0.0.0:0", Stdio::null());
     let _ = child.kill();
     let _ = child.wait();
     assert!(

@@ -2,8 +2,9 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 /// Runs `digitnet args` in `cwd` with `env` added.
 pub fn digitnet_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -65,4 +66,27 @@ pub fn assert_refused(out: &Output, expected: &str) {
     );
     assert!(!err.contains("panicked"), "{err}");
     assert!(err.contains(expected), "{err}");
+}
+
+/// Starts `digitnet serve --addr addr` with `stdout`, waits until it says it is
+/// ready ("press Ctrl-C" on stderr) and returns it with what stderr said so far;
+/// the rest of stderr is drained on a thread so the server never blocks on it.
+pub fn serve(addr: &str, stdout: Stdio) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_digitnet"))
+        .args(["serve", "--addr", addr])
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("press Ctrl-C") {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    (child, seen)
 }
