@@ -9,9 +9,9 @@
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::evaluate;
-use crate::model_file::{InputInfo, Model, TrainingSummary};
+use crate::model::{InputInfo, Model, TrainingSummary};
 use crate::nn::argmax;
+use crate::score;
 use crate::train::{self, Silent, TrainConfig};
 
 /// A network to train on a data set and to ask about others, under scikit-learn's names.
@@ -79,7 +79,7 @@ impl Classifier {
     pub fn predict_proba(&self, data: &Dataset) -> Result<Vec<Vec<f32>>> {
         let model = self.model()?;
         model.check_dataset(data)?;
-        let probs = evaluate::probabilities(&model.net, &model.normalizer, data);
+        let probs = score::probabilities(&model.net, &model.normalizer, data);
         let classes = model.net.outputs();
         Ok(probs.chunks(classes).map(<[f32]>::to_vec).collect())
     }

@@ -5,8 +5,8 @@ use serde::Serialize;
 use crate::augment::Augment;
 use crate::data::{Dataset, Loaded, shuffle_split, stratified_folds};
 use crate::error::{Error, Result};
-use crate::evaluate::{Evaluation, evaluate};
-use crate::metrics::Confusion;
+use crate::score::metrics::Confusion;
+use crate::score::{Evaluation, evaluate};
 use crate::train::{self, EpochStats, Monitor, Recipe, Stop, TrainConfig, Trained};
 
 /// The outcome of one train/test run: what the text report and `--json` show.

@@ -12,12 +12,13 @@
 //! - [`experiment`]: the whole split / train / evaluate cycle in one call, with the
 //!   summary that reports and `--json` print.
 //! - [`nn`]: the network itself ([`nn::Mlp`]), forward and backward on batches.
-//! - [`metrics`] and [`evaluate`]: accuracy, the post's strict accuracy, confusion.
-//! - [`model_file`]: keep a trained network ([`Model`]: weights, input convention,
-//!   training record) in a safetensors file, and load it back.
-//! - [`builtin`]: the 28x28 MNIST model built into the library
-//!   ([`Model::builtin_mnist`]), which the CLI uses when no model file is given.
-//! - [`preprocess`] and [`predict`]: turn a photo, scan or canvas into the network's
+//! - [`score`]: accuracy, the post's strict accuracy, confusion ([`score::metrics`]).
+//! - [`model`]: keep a trained network ([`Model`]: weights, input convention,
+//!   training record) in a safetensors file ([`model::file`]) and load it back; the
+//!   28x28 MNIST model built into the library ([`Model::builtin_mnist`]), which the
+//!   CLI uses when no model file is given.
+//! - [`report`]: the text of a run's report and of `info`, `eval` and `predict`.
+//! - [`preprocess`] and [`model::predict`]: turn a photo, scan or canvas into the network's
 //!   input the way its training images were prepared, and answer with a digit, its
 //!   probability and the runners-up (or "no digit" with a reason).
 //! - [`number`]: read a whole number, a row of 1 to 8 digits in one picture
@@ -107,24 +108,20 @@
 pub mod atomic;
 pub mod augment;
 pub mod bench;
-pub mod builtin;
 pub mod data;
 pub mod error;
 pub mod estimator;
-pub mod evaluate;
 pub mod experiment;
 pub mod linalg;
-pub mod metrics;
-pub mod model_file;
-pub mod model_report;
+pub mod model;
 pub mod nn;
 pub mod normalize;
 pub mod number;
 #[cfg(feature = "plot")]
 pub mod plot;
-pub mod predict;
 pub mod preprocess;
 pub mod report;
+pub mod score;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod simd;
@@ -136,4 +133,4 @@ pub mod train;
 
 pub use error::{Error, Result};
 pub use estimator::Classifier;
-pub use model_file::Model;
+pub use model::Model;

@@ -75,7 +75,7 @@ fn train_save_then_info_and_eval() {
     let json: serde_json::Value =
         serde_json::from_slice(&digitnet(&["info", &m, "--json"]).stdout).unwrap();
     assert_eq!(json["training"]["epochs"], 5);
-    assert_eq!(json["format_version"], digitnet::model_file::FORMAT_VERSION);
+    assert_eq!(json["format_version"], digitnet::model::FORMAT_VERSION);
 
     let out = digitnet(&["eval", "--model", &m, "--dataset", "digits", "--json"]);
     let eval: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

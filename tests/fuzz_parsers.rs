@@ -11,7 +11,7 @@ use std::io::{Cursor, Write};
 use digitnet::Model;
 use digitnet::data::csv::{self, CsvOptions};
 use digitnet::data::idx::{self, IMAGES_MAGIC, LABELS_MAGIC};
-use digitnet::model_file::{InputInfo, TrainingSummary};
+use digitnet::model::{InputInfo, TrainingSummary};
 use digitnet::nn::{Activation, Init, Mlp, NetSpec};
 use digitnet::normalize::Normalizer;
 use digitnet::preprocess::{self, Style, Target};

@@ -6,7 +6,7 @@
 use digitnet::data::mnist;
 use digitnet::preprocess;
 use digitnet::synth::{self, Frame};
-use digitnet::{Model, predict::Prediction};
+use digitnet::{Model, model::Prediction};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 

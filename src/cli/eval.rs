@@ -8,8 +8,8 @@ use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
-use digitnet::evaluate::Evaluation;
-use digitnet::{Model, data, model_report};
+use digitnet::score::Evaluation;
+use digitnet::{Model, data, report};
 
 use super::out::{errln, out, outln};
 
@@ -71,7 +71,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         outln!("{}", serde_json::to_string(&out)?);
     } else {
         let text =
-            model_report::render_evaluation(&model_name, &data.name, data.len(), &evaluation);
+            report::model::render_evaluation(&model_name, &data.name, data.len(), &evaluation);
         out!("{text}");
     }
     Ok(ExitCode::SUCCESS)

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 
-use digitnet::{Model, model_report};
+use digitnet::{Model, report};
 
 use super::out::{out, outln};
 
@@ -26,7 +26,7 @@ pub fn run(args: InfoArgs) -> Result<ExitCode> {
         outln!("{}", serde_json::to_string(&model.meta)?);
     } else {
         let path = args.model.display().to_string();
-        out!("{}", model_report::render_info(&path, &model.meta));
+        out!("{}", report::model::render_info(&path, &model.meta));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -183,7 +183,7 @@ fn load_model(
         Some(path) => Ok((digitnet::Model::load(path)?, path.display().to_string())),
         None => Ok((
             digitnet::Model::builtin_mnist()?,
-            digitnet::builtin::MNIST_MODEL_NAME.to_string(),
+            digitnet::model::builtin::MNIST_MODEL_NAME.to_string(),
         )),
     }
 }

@@ -9,10 +9,10 @@ use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
+use digitnet::model::Prediction;
 use digitnet::number::{MAX_DIGITS, NumberReading};
-use digitnet::predict::Prediction;
 use digitnet::preprocess::Gray;
-use digitnet::{Model, model_report, preprocess};
+use digitnet::{Model, preprocess, report};
 
 use super::out::{errln, out, outln};
 
@@ -85,7 +85,7 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
             Ok(image) => {
                 let p = model.predict(&image).require_confidence(min_confidence);
                 if !args.json {
-                    out!("{}", model_report::render_prediction(&file, &p, args.show));
+                    out!("{}", report::model::render_prediction(&file, &p, args.show));
                 }
                 Entry {
                     file,

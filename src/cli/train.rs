@@ -307,7 +307,7 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
     if let Some(k) = args.folds {
         let cv = experiment::cross_validate_loaded(&config, &data, k, &mut monitor);
         let cv = finish_monitor(monitor.inner, cv)?;
-        print_result(args.json, &cv, || report::render_cross_validation(&cv))?;
+        print_result(args.json, &cv, || report::run::render_cross_validation(&cv))?;
         if let Some(code) = interrupt.exit_code() {
             errln!("interrupted: the folds after the signal were cut short");
             return Ok(ExitCode::from(code));
@@ -330,7 +330,7 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
     }
     let color = args.color.enabled();
     print_result(args.json, &run.summary, || {
-        report::render_colored(&run.summary, color)
+        report::run::render_colored(&run.summary, color)
     })?;
     #[cfg(feature = "plot")]
     if let Some(dir) = &args.out {

@@ -5,7 +5,7 @@
 use super::group::{self, Group, Layout, Mark};
 use super::split;
 use super::{CUT_NOTE, DigitReading, NumberReading, Rect, TooManyMarks, WIDE_NOTE};
-use crate::model_file::Model;
+use crate::model::Model;
 use crate::preprocess::components::{self, Components, PixelBox};
 use crate::preprocess::ink::{self, InkMap};
 use crate::preprocess::{self, Gray, NoDigit, Prepared, Target};

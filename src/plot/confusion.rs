@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::colors::{self, INK, PAPER};
 use super::{DrawResult, Picture, draw_title, text};
-use crate::metrics::Confusion;
+use crate::score::metrics::Confusion;
 
 const WIDTH: u32 = 1000;
 const HEIGHT: u32 = 840;

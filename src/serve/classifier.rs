@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::data;
 use crate::experiment;
-use crate::model_file::Model;
+use crate::model::Model;
 use crate::number::{NumberReading, TooManyMarks};
 use crate::preprocess::Gray;
 use crate::train::{self, TrainConfig};

@@ -15,9 +15,9 @@ use super::{
 use crate::augment::Distorter;
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::metrics;
 use crate::nn::{Dropout, Gradients, Init, Mlp, NetSpec, Workspace};
 use crate::normalize::Normalizer;
+use crate::score::metrics;
 
 /// Mixed into the seed of the augmentation's generator.
 const AUGMENT_STREAM: u64 = 0xA5A5_5A5A_0F0F_F0F0;

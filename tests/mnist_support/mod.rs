@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use digitnet::Model;
 use digitnet::data::Dataset;
-use digitnet::model_file::{InputInfo, TrainingSummary};
+use digitnet::model::{InputInfo, TrainingSummary};
 use digitnet::normalize::Normalizer;
 use digitnet::train::{Silent, TrainConfig, standard};
 use image::{GrayImage, Luma};
@@ -77,7 +77,7 @@ pub fn train_mnist_model(n: usize, hidden: usize, epochs: usize) -> Model {
     let scale = |_: &[usize]| Normalizer::Scale { pixel_max: 255.0 };
     let trained = standard::train_with(&config, &data, &rows, scale, &mut Silent).unwrap();
     let test = mnist("t10k", 10_000);
-    let accuracy = digitnet::evaluate::evaluate(&trained.net, &trained.normalizer, &test).accuracy;
+    let accuracy = digitnet::score::evaluate(&trained.net, &trained.normalizer, &test).accuracy;
     let summary = TrainingSummary {
         dataset: format!("mnist (first {n} training images)"),
         recipe: "standard".into(),

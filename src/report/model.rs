@@ -2,10 +2,10 @@
 
 use std::fmt::Write;
 
-use crate::evaluate::Evaluation;
-use crate::model_file::Metadata;
-use crate::predict::Prediction;
-use crate::report::confusion_table;
+use crate::model::Metadata;
+use crate::model::Prediction;
+use crate::report::run::confusion_table;
+use crate::score::Evaluation;
 
 /// What `digitnet info` prints: the network, its input convention and its training.
 pub fn render_info(path: &str, m: &Metadata) -> String {

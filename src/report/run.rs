@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::experiment::{CrossValidation, RunSummary};
-use crate::metrics::Confusion;
+use crate::score::metrics::Confusion;
 use crate::train::{Recipe, Stop};
 
 /// The report of one run, as printed by `digitnet train`, without colour.

@@ -1,11 +1,14 @@
-//! Scoring a trained network on a data set.
+//! Scoring a trained network on a data set ([`evaluate`]), with the scores of
+//! [`metrics`]: accuracy, the post's strict accuracy, log loss, confusion.
+
+pub mod metrics;
 
 use serde::Serialize;
 
 use crate::data::Dataset;
-use crate::metrics::{self, ClassScores, Confusion};
 use crate::nn::Mlp;
 use crate::normalize::Normalizer;
+use metrics::{ClassScores, Confusion};
 
 /// Everything measured on one data set.
 #[derive(Clone, Debug, Serialize)]

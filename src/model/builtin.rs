@@ -7,16 +7,16 @@
 //! command that trains it, its accuracy on MNIST's test set and its size.
 
 use crate::error::Result;
-use crate::model_file::Model;
+use crate::model::Model;
 
 /// The built-in model's file, as `digitnet train --save` wrote it.
-pub const MNIST_MODEL_BYTES: &[u8] = include_bytes!("../assets/models/mnist.safetensors");
+pub const MNIST_MODEL_BYTES: &[u8] = include_bytes!("../../assets/models/mnist.safetensors");
 
 /// How the built-in model is named in reports and in `GET /api/model`.
 pub const MNIST_MODEL_NAME: &str = "built-in MNIST model (assets/models/mnist.safetensors)";
 
 impl Model {
-    /// The 28x28 MNIST model embedded in the library (see [`crate::builtin`]).
+    /// The 28x28 MNIST model embedded in the library (see [`crate::model::builtin`]).
     /// Each call parses and checks the embedded file: keep the result.
     pub fn builtin_mnist() -> Result<Model> {
         Model::from_bytes(MNIST_MODEL_BYTES, MNIST_MODEL_NAME)

@@ -789,7 +789,7 @@ mod tests {
         let loaded = Model::from_bytes(&model.to_bytes("m").unwrap(), "m").unwrap();
         assert_eq!(loaded, model);
         let bits = |m: &Model| -> Vec<u32> {
-            crate::evaluate::probabilities(&m.net, &m.normalizer, &test)
+            crate::score::probabilities(&m.net, &m.normalizer, &test)
                 .iter()
                 .map(|p| p.to_bits())
                 .collect()

@@ -10,10 +10,10 @@ use serde::Serialize;
 
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::evaluate::{self, Evaluation};
-use crate::model_file::Model;
+use crate::model::Model;
 use crate::nn::argmax;
 use crate::preprocess::{self, Gray, NoDigit, Prepared};
+use crate::score::{self, Evaluation};
 
 /// The model's answer for one picture.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -116,7 +116,7 @@ impl Model {
     /// the model was trained on.
     pub fn evaluate(&self, data: &Dataset) -> Result<Evaluation> {
         self.check_dataset(data)?;
-        Ok(evaluate::evaluate(&self.net, &self.normalizer, data))
+        Ok(score::evaluate(&self.net, &self.normalizer, data))
     }
 }
 
@@ -152,7 +152,7 @@ mod tests {
 
     #[test]
     fn a_blank_picture_gets_no_digit_with_a_reason() {
-        let model = crate::model_file::tests_support::tiny_digits_model();
+        let model = crate::model::file::tests_support::tiny_digits_model();
         let blank = Gray {
             width: 10,
             height: 10,
