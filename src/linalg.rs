@@ -4,6 +4,7 @@
 //! Matrices are contiguous row-major `f32`. Transposes are expressed through strides
 //! (never copied), which `matrixmultiply` supports natively.
 
+mod masks;
 mod row_groups;
 mod sparse;
 

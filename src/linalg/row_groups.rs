@@ -10,7 +10,7 @@
 //! the row-by-row product: each output is still a chain of fused multiply-adds over
 //! its row's nonzero entries in ascending column order.
 
-use super::sparse::{MASK_LANES, nonzero_masks};
+use super::masks::{MASK_LANES, nonzero_masks};
 use crate::simd::Level;
 
 /// Rows listed together.

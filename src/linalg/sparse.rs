@@ -13,6 +13,7 @@
 //! between threads. (They differ in the last place from the dense GEMM's, which
 //! sums in another order.)
 
+use super::masks::nonzero_masks;
 use super::row_groups::{GROUP, RowGroups, combine_groups};
 
 /// The nonzero entries of a row-major `rows x cols` matrix, listed by row (CSR)
@@ -198,45 +199,6 @@ fn list_rows(
 fn count_nonzero(a: &[f32]) -> usize {
     crate::simd::dispatch!(fn(a: &[f32]) -> usize {
         nonzero_masks(a).map(|(_, bits)| bits.count_ones() as usize).sum()
-    })
-}
-
-/// Lanes per nonzero mask.
-pub(super) const MASK_LANES: usize = 16;
-
-/// For each chunk of 16 values of `values` (the last may be shorter): its first
-/// index, and a mask with bit `i` set where its value `i` is not zero. Whole chunks
-/// compare as one fixed-size array, which compiles to a vector compare and a move
-/// of its mask.
-#[inline(always)]
-pub(super) fn nonzero_masks(values: &[f32]) -> impl Iterator<Item = (usize, u32)> + '_ {
-    let chunks = values.chunks_exact(MASK_LANES);
-    let tail_start = values.len() - chunks.remainder().len();
-    let whole = chunks.enumerate().map(|(c, chunk)| {
-        let chunk: &[f32; MASK_LANES] = chunk.try_into().expect("a whole chunk");
-        (c * MASK_LANES, mask_of(chunk))
-    });
-    let tail = chunks_tail(values, tail_start);
-    whole.chain(tail)
-}
-
-#[inline(always)]
-fn mask_of(chunk: &[f32; MASK_LANES]) -> u32 {
-    let mut bits = 0u32;
-    for (i, &v) in chunk.iter().enumerate() {
-        bits |= u32::from(v != 0.0) << i;
-    }
-    bits
-}
-
-/// The last, partial chunk of [`nonzero_masks`], if any.
-#[inline(always)]
-fn chunks_tail(values: &[f32], start: usize) -> Option<(usize, u32)> {
-    let tail = &values[start..];
-    (!tail.is_empty()).then(|| {
-        let mut padded = [0.0f32; MASK_LANES];
-        padded[..tail.len()].copy_from_slice(tail);
-        (start, mask_of(&padded))
     })
 }
 
