@@ -234,50 +234,9 @@ pub fn fast_tanh(x: f32) -> f32 {
     p / q
 }
 
-/// `1 - tanh(a)^2` for `|a| <= 1`, as a polynomial in `a^2` (a Chebyshev fit of
-/// degree 7, within 1.5e-7 of the true value on that interval): no clamp and no
-/// division, half the work of [`fast_tanh`] and a square. The blog recipe needs it at
-/// activated hidden values, which lie in [-1, 1] when there is no dropout. Outside
-/// that interval it is not accurate; NaN stays NaN.
-#[inline(always)]
-pub fn sech2_within_unit(a: f32) -> f32 {
-    // Coefficients of the powers of u = 2 a^2 - 1, which spans [-1, 1].
-    const C: [f32; 8] = [
-        0.629_290_2,
-        -0.270_927_4,
-        0.076_553_74,
-        -0.018_230_915,
-        0.003_966_160_6,
-        -8.197_857_5e-4,
-        1.769_989_8e-4,
-        -3.471_624_6e-5,
-    ];
-    let u = (a * a).mul_add(2.0, -1.0);
-    let mut p = C[7];
-    for &c in C[..7].iter().rev() {
-        p = p.mul_add(u, c);
-    }
-    p
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sech2_within_unit_matches_one_minus_tanh_squared() {
-        let mut worst = 0.0f64;
-        for i in -100_000..=100_000 {
-            let a = i as f32 * 1e-5;
-            let exact = 1.0 / f64::from(a).cosh().powi(2);
-            worst = worst.max((f64::from(sech2_within_unit(a)) - exact).abs());
-        }
-        assert!(worst < 1.5e-7, "worst error {worst}");
-        // By hand: sech^2(0) = 1, sech^2(1) = 0.41997434...
-        assert!((sech2_within_unit(0.0) - 1.0).abs() < 1e-7);
-        assert!((sech2_within_unit(-1.0) - 0.419_974_34).abs() < 1e-7);
-        assert!(sech2_within_unit(f32::NAN).is_nan());
-    }
 
     #[test]
     fn fast_tanh_matches_the_library_function() {

@@ -25,15 +25,10 @@ pub fn fill_mask(mask: &mut [f32], p: f32, rng: &mut impl Rng) {
     fill_mask_with(mask, p, 1.0 / (1.0 - p), rng);
 }
 
-/// Fills `mask` with 0 (dropped, probability `p`) or 1 (kept): the blog's mask,
-/// which it scales separately.
+/// Fills `mask` with 0 (dropped, probability `p`) or `keep`, drawing the same
+/// random numbers as [`fill_mask`] whatever `keep` is.
 #[inline(always)]
-pub fn dropout_mask_01(mask: &mut [f32], p: f32, rng: &mut impl Rng) {
-    fill_mask_with(mask, p, 1.0, rng);
-}
-
-#[inline(always)]
-fn fill_mask_with(mask: &mut [f32], p: f32, keep: f32, rng: &mut impl Rng) {
+pub(crate) fn fill_mask_with(mask: &mut [f32], p: f32, keep: f32, rng: &mut impl Rng) {
     // Compare 32 random bits with the threshold, two draws per 64-bit number:
     // a resolution of 2^-32 for p, and half the generator calls. The numbers are
     // drawn a block at a time so that the comparisons run as one vectorised loop.

@@ -9,9 +9,10 @@ mod dropout;
 #[cfg(test)]
 mod gradcheck;
 
-pub use activation::{Activation, Hidden, fast_tanh, sech2_within_unit, softmax_in_place};
+pub use activation::{Activation, Hidden, fast_tanh, softmax_in_place};
 pub use backprop::{Gradients, Workspace};
-pub use dropout::{Dropout, dropout_mask_01};
+pub use dropout::Dropout;
+pub(crate) use dropout::fill_mask_with;
 
 use rand::{Rng, RngExt};
 

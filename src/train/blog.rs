@@ -53,6 +53,14 @@ struct Prepared {
     background: f32,
 }
 
+/// Fills `mask` with 0 (dropped, probability `p`) or 1 (kept): the post's mask,
+/// which it scales separately (by 2). Both learners draw it here, so they draw the
+/// same random numbers.
+#[inline(always)]
+fn dropout_mask_01(mask: &mut [f32], p: f32, rng: &mut impl rand::Rng) {
+    crate::nn::fill_mask_with(mask, p, 1.0, rng);
+}
+
 /// A way to run the post's epochs: [`fast::Fast`] or [`reference::Reference`].
 trait Learner {
     /// One pass over the training rows in order, one update per row; returns the

@@ -5,8 +5,8 @@
 
 use rand::rngs::Xoshiro256PlusPlus;
 
-use super::Learner;
-use crate::nn::{Mlp, dropout_mask_01};
+use super::{Learner, dropout_mask_01};
+use crate::nn::Mlp;
 
 /// `W1` (`inputs x hidden`) and `W2` (`hidden x classes`), row-major, no biases,
 /// and the normalised training rows.
