@@ -429,6 +429,10 @@ pub(crate) mod tests {
         );
         let err = images(&gz(&lying)).unwrap_err().to_string();
         assert!(err.contains("compressed bytes cannot hold"), "{err}");
+        let mut labels_raw = LABELS_MAGIC.to_be_bytes().to_vec();
+        labels_raw.extend(u32::MAX.to_be_bytes());
+        let err = labels(&labels_raw).unwrap_err().to_string();
+        assert!(err.contains("header claims 4294967295 values"), "{err}");
     }
 
     #[test]
