@@ -27,7 +27,7 @@ pub const SIDE: usize = 8;
 /// The embedded set: 1797 images of 8x8 values 0..16, labels 0..9.
 pub fn load() -> Result<Dataset> {
     let rows = DECODED.chunks_exact(SIDE * SIDE + 1);
-    // Sized once: collecting a flattened iterator grew the vector step by step.
+    // Sized once: collecting a flattened iterator would grow the vector step by step.
     let mut pixels = Vec::with_capacity(rows.len() * SIDE * SIDE);
     for row in rows.clone() {
         pixels.extend(row[..SIDE * SIDE].iter().map(|&v| f32::from(v)));
@@ -56,7 +56,7 @@ pub fn parse(gz: &[u8], origin: &str) -> Result<Dataset> {
 /// values 0..16 then a label 0..9; `None` for anything else.
 ///
 /// Field by field rather than byte by byte: a number is one digit or two, and the
-/// only question per field is which (a byte-wise state machine took 0.6 ms of
+/// only question per field is which (a byte-wise state machine takes 0.6 ms of
 /// every run, a tenth of a short one).
 fn parse_fast(text: &[u8]) -> Option<(Vec<f32>, Vec<u8>)> {
     let mut pixels = Vec::with_capacity(1797 * SIDE * SIDE);
