@@ -98,7 +98,8 @@ pub fn load_labelled(
         (height, width),
         target.pixel_max(),
         classes.len(),
-    )
+    )?
+    .with_class_names(classes.to_vec())
 }
 
 /// One image file, prepared; a picture without ink is an error here (a data set
