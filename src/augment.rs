@@ -56,7 +56,8 @@ pub struct Augment {
 pub enum Kind {
     /// Shifts, rotations, scalings and the elastic field.
     Shapes,
-    /// The shapes' distortions plus stroke width, blur and noise.
+    /// The shapes' distortions plus stroke width, blur and noise, as a photo's
+    /// preparation does (sized for 28x28 digits).
     ///
     /// Their sizes: [`Augment::with_photo`].
     Photo,

@@ -71,10 +71,8 @@ pub struct TrainArgs {
     /// which trains the post's net by its own fixed rules.
     #[arg(help_heading = TRAINING, long, default_value = "standard")]
     recipe: RecipeKind,
-    /// Randomly shift, rotate, scale and elastically distort every training batch
-    /// (seeded; standard recipe); the MNIST preset then runs 60 epochs with lighter
-    /// dropout. `--augment photo` also changes stroke width, blur and noise, as a
-    /// photo's preparation does (sized for 28x28 digits).
+    /// Randomly distort every training batch (seeded; standard recipe); the MNIST preset
+    /// then runs 60 epochs with lighter dropout. `--augment` alone means shapes.
     #[arg(
         help_heading = TRAINING,
         long,

@@ -182,6 +182,8 @@ mod tests {
         let expected = preprocess::prepare(&gray, Target::OPTDIGITS).unwrap();
         assert_eq!(data.image(0), expected.pixels.as_slice());
         assert_eq!(class_names(&dir).unwrap(), ["a", "b"]);
+        assert_eq!(data.class_names, ["a", "b"]);
+        assert_eq!(data.subset(&[2]).class_names, ["a", "b"]);
         let mnist = load(&dir, (28, 28)).unwrap();
         assert_eq!((mnist.features(), mnist.pixel_max), (784, 255.0));
         fs::remove_dir_all(dir).unwrap();
