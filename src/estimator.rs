@@ -5,7 +5,8 @@
 //! same model `digitnet train --save` writes, so [`Classifier::model`] saves it and
 //! [`Classifier::from_model`] wraps one loaded from a file. Unlike scikit-learn's
 //! `MLPClassifier`, `fit` holds out the configuration's validation fraction of the
-//! rows it is given to pick the epoch it keeps (see [`TrainConfig::validation_fraction`]).
+//! rows it is given to pick the epoch it keeps (see
+//! [`StandardSettings::validation_fraction`](crate::train::StandardSettings::validation_fraction)).
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -50,7 +51,7 @@ impl Classifier {
         let trained = train::train(&self.config, data, &rows, &mut Silent)?;
         let training = TrainingSummary {
             dataset: data.name.clone(),
-            recipe: self.config.recipe.to_string(),
+            recipe: self.config.kind().to_string(),
             seed: self.config.seed,
             epochs: trained.epochs_run(),
             train_size: rows.len(),
@@ -58,11 +59,11 @@ impl Classifier {
             test_accuracy: None,
             dropout: self.config.dropout,
         };
-        let input = InputInfo::of(data);
         self.model = Some(Model::new(
             trained.net,
             trained.normalizer,
-            input,
+            InputInfo::of(data),
+            data.class_names.clone(),
             training,
         )?);
         Ok(self)
@@ -79,7 +80,7 @@ impl Classifier {
     pub fn predict_proba(&self, data: &Dataset) -> Result<Vec<Vec<f32>>> {
         let model = self.model()?;
         model.check_dataset(data)?;
-        let probs = score::probabilities(&model.net, &model.normalizer, data);
+        let probs = score::probabilities(&model.net, model.normalizer(), data);
         let classes = model.net.outputs();
         Ok(probs.chunks(classes).map(<[f32]>::to_vec).collect())
     }

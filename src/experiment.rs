@@ -5,15 +5,16 @@ use serde::Serialize;
 use crate::augment::Augment;
 use crate::data::{Dataset, Loaded, shuffle_split, stratified_folds};
 use crate::error::{Error, Result};
+use crate::model::{InputInfo, Model, TrainingSummary};
 use crate::score::metrics::Confusion;
 use crate::score::{Evaluation, evaluate};
-use crate::train::{self, EpochStats, Monitor, Recipe, Stop, TrainConfig, Trained};
+use crate::train::{self, EpochStats, Monitor, Recipe, RecipeKind, Stop, TrainConfig, Trained};
 
 /// The outcome of one train/test run: what the text report and `--json` show.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunSummary {
     pub dataset: String,
-    pub recipe: Recipe,
+    pub recipe: RecipeKind,
     pub seed: u64,
     /// The trained net's hidden layer sizes and activation.
     pub hidden: Vec<usize>,
@@ -53,6 +54,40 @@ pub struct Run {
     pub test: Dataset,
     pub evaluation: Evaluation,
     pub summary: RunSummary,
+    /// The training images' input convention, for [`Run::model`].
+    pub input: InputInfo,
+    /// The training data's class names, in label order, for [`Run::model`].
+    pub classes: Vec<String>,
+}
+
+impl Run {
+    /// The trained network as a [`Model`], to save or to read pictures with: its
+    /// normaliser, the training images' input convention and class names, and the
+    /// record of this run.
+    pub fn model(&self) -> Result<Model> {
+        Model::new(
+            self.trained.net.clone(),
+            self.trained.normalizer.clone(),
+            self.input.clone(),
+            self.classes.clone(),
+            TrainingSummary::from(&self.summary),
+        )
+    }
+}
+
+impl From<&RunSummary> for TrainingSummary {
+    fn from(s: &RunSummary) -> Self {
+        TrainingSummary {
+            dataset: s.dataset.clone(),
+            recipe: s.recipe.to_string(),
+            seed: s.seed,
+            epochs: s.epochs_run,
+            train_size: s.train_size,
+            test_size: s.test_size,
+            test_accuracy: (s.test_size > 0).then_some(s.test_accuracy),
+            dropout: s.dropout,
+        }
+    }
 }
 
 /// Splits `data` (seeded, `test_fraction` held out), trains with `config` and
@@ -134,20 +169,21 @@ fn finish(
         _ => None,
     };
     let sizes = trained.net.sizes();
-    let validation_size = match config.recipe {
-        Recipe::Blog => 0,
-        Recipe::Standard => train::validation_len(train_size, config.validation_fraction),
+    let validation_size = config.validation_rows(train_size);
+    let (input_dropout, augment) = match &config.recipe {
+        Recipe::Standard(s) => (s.input_dropout, s.augment),
+        Recipe::Blog(_) => (0.0, None),
     };
     let kept = trained.history.get(trained.kept_epoch);
     let summary = RunSummary {
         dataset: data.name.clone(),
-        recipe: config.recipe,
+        recipe: config.kind(),
         seed: config.seed,
         hidden: sizes[1..sizes.len() - 1].to_vec(),
         activation: trained.net.layers[0].activation.to_string(),
         dropout: config.dropout,
-        input_dropout: config.input_dropout,
-        augment: config.augment,
+        input_dropout,
+        augment,
         train_size,
         validation_size,
         test_size: test.len(),
@@ -172,6 +208,8 @@ fn finish(
         test,
         evaluation,
         summary,
+        input: InputInfo::of(data),
+        classes: data.class_names.clone(),
     }
 }
 
@@ -180,7 +218,7 @@ fn finish(
 #[derive(Clone, Debug, Serialize)]
 pub struct CrossValidation {
     pub dataset: String,
-    pub recipe: Recipe,
+    pub recipe: RecipeKind,
     pub seed: u64,
     pub folds: Vec<f64>,
     pub mean: f64,
@@ -205,10 +243,45 @@ pub fn cross_validate(
     let std = (folds.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / k as f64).sqrt();
     Ok(CrossValidation {
         dataset: data.name.clone(),
-        recipe: config.recipe,
+        recipe: config.kind(),
         seed: config.seed,
         folds,
         mean,
         std,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::digits;
+    use crate::preprocess::Target;
+    use crate::train::Silent;
+
+    #[test]
+    fn a_run_s_model_loads_back_bit_for_bit_with_the_run_s_record() {
+        let data = digits::load().unwrap();
+        let config = TrainConfig {
+            hidden: vec![16],
+            epochs: 3,
+            ..TrainConfig::standard()
+        };
+        let run = holdout(&config, &data, 0.25, &mut Silent).unwrap();
+        let model = run.model().unwrap();
+        let loaded = Model::from_bytes(&model.to_bytes("m").unwrap(), "m").unwrap();
+        assert_eq!(loaded, model);
+        let bits = |m: &Model| -> Vec<u32> {
+            crate::score::probabilities(&m.net, m.normalizer(), &run.test)
+                .iter()
+                .map(|p| p.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(&loaded), bits(&model));
+        assert_eq!(loaded.normalizer(), &run.trained.normalizer);
+        let training = &loaded.meta.training;
+        assert_eq!((training.dataset.as_str(), training.epochs), ("digits", 3));
+        assert_eq!(training.test_accuracy, Some(run.summary.test_accuracy));
+        assert_eq!(loaded.meta.classes, data.class_names);
+        assert_eq!(loaded.target(), Target::OPTDIGITS);
+    }
 }

@@ -7,10 +7,11 @@
 //! When to use which piece:
 //! - [`data`]: load a [`data::Dataset`] (the embedded 8x8 digits with
 //!   [`data::digits::load`]) and split it ([`data::shuffle_split`], [`data::stratified_folds`]).
-//! - [`train`]: pick a [`train::TrainConfig`] (`blog` or `standard`) and call
-//!   [`train::train`]; a [`train::Monitor`] receives progress.
+//! - [`train`]: pick a [`train::TrainConfig`] (`blog` or `standard`: the shared settings,
+//!   and the recipe's own in a [`train::Recipe`]) and call [`train::train`]; a
+//!   [`train::Monitor`] receives progress.
 //! - [`experiment`]: the whole split / train / evaluate cycle in one call, with the
-//!   summary that reports and `--json` print.
+//!   summary that reports and `--json` print; [`experiment::Run::model`] makes the model.
 //! - [`nn`]: the network itself ([`nn::Mlp`]), forward and backward on batches.
 //! - [`score`]: accuracy, the post's strict accuracy, confusion ([`score::metrics`]).
 //! - [`model`]: keep a trained network ([`Model`]: weights, input convention,
@@ -87,7 +88,7 @@
 //! # let path = dir.join("model.safetensors");
 //! use digitnet::{Model, preprocess::Gray};
 //!
-//! Model::from_run(&run, &digits)?.save(&path)?;
+//! run.model()?.save(&path)?;
 //!
 //! let model = Model::load(&path)?;
 //! // A white 60x60 page with a black vertical stroke: a "1".

@@ -12,22 +12,49 @@ pub use sparse::{
     GROUPED_FROM_ROWS, SPARSE_BELOW, SparseRows, sparse_times_dense, sparse_transpose_times_dense,
 };
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 /// Every core this process may run on: the default number of threads.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Threads for our own parallel kernels: the count the GEMM crate uses too
-/// (`MATMUL_NUM_THREADS`, which `--threads` sets), else every core. Read once.
+/// The count given to [`set_threads`]; 0 until then.
+static CONFIGURED_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// The threads a product uses unless it is given a count (a [`crate::nn::Workspace`]'s
+/// default): the count given to [`set_threads`], else `MATMUL_NUM_THREADS` when it is
+/// set (the GEMM crate obeys it too), else every core.
 pub fn threads() -> usize {
-    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *THREADS.get_or_init(|| {
-        std::env::var("MATMUL_NUM_THREADS")
+    match CONFIGURED_THREADS.load(Ordering::Relaxed) {
+        0 => std::env::var("MATMUL_NUM_THREADS")
             .ok()
             .and_then(|v| v.parse().ok())
             .filter(|&n| n > 0)
-            .unwrap_or_else(default_threads)
-    })
+            .unwrap_or_else(default_threads),
+        n => n,
+    }
+}
+
+/// Sets the number of threads of every product in this process: the GEMM crate's and
+/// the default of our own kernels ([`threads`]). Results are the same bits for any
+/// number.
+///
+/// `matrixmultiply` has no setting of its own: it reads `MATMUL_NUM_THREADS` from the
+/// environment once, at its first product. This is the one place that writes it. The
+/// library cannot write it by itself before its first product, since by then other
+/// threads (a server's, a test harness's) may be reading the environment.
+///
+/// # Safety
+///
+/// It writes the process environment, which is sound only while no other thread reads
+/// or writes it: call it at the start of `main`, before any thread starts, and before
+/// the first product (a later count reaches our kernels but not the GEMM crate's).
+pub unsafe fn set_threads(n: usize) {
+    let n = n.max(1);
+    CONFIGURED_THREADS.store(n, Ordering::Relaxed);
+    // SAFETY: the caller guarantees that no other thread touches the environment.
+    unsafe { std::env::set_var("MATMUL_NUM_THREADS", n.to_string()) };
 }
 
 /// Whether an operand is used as stored or transposed.

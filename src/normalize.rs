@@ -7,15 +7,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 
-/// Which normalisation the `standard` recipe fits on its training rows.
+/// Which normalisation the `standard` recipe fits on its training rows (`--normalize`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Normalization {
-    /// Per-feature `(x - mean) / std` ([`Normalizer::Standardize`]): best for the
-    /// 8x8 digits, whose few coarse features differ widely in spread.
+    /// Per pixel, (x - mean) / std: best for the 8x8 digits.
+    ///
+    /// [`Normalizer::Standardize`]: the 8x8 digits' few coarse features differ widely
+    /// in spread.
     Standardize,
-    /// `x / pixel_max` into 0..1 ([`Normalizer::Scale`]): the MNIST convention; it
-    /// keeps the background exactly 0, so shifted or distorted images stay valid.
+    /// To 0..1, x / pixel_max: MNIST's convention.
+    ///
+    /// [`Normalizer::Scale`]: it keeps the background exactly 0, so shifted or
+    /// distorted images stay valid.
     Scale,
 }
 
@@ -27,19 +32,6 @@ impl Normalization {
             Normalization::Scale => Normalizer::Scale {
                 pixel_max: data.pixel_max,
             },
-        }
-    }
-}
-
-impl std::str::FromStr for Normalization {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "standardize" => Ok(Normalization::Standardize),
-            "scale" => Ok(Normalization::Scale),
-            _ => Err(format!(
-                "unknown normalisation '{s}', which should be 'standardize' or 'scale'"
-            )),
         }
     }
 }
@@ -201,8 +193,6 @@ mod tests {
         let mut out = [0.0; 2];
         n.apply(&[0.0, 4.0], &mut out);
         assert_eq!(out, [0.0, 0.25]);
-        assert_eq!("scale".parse::<Normalization>(), Ok(Normalization::Scale));
-        assert!("minmax".parse::<Normalization>().is_err());
     }
 
     #[test]

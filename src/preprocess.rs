@@ -70,22 +70,14 @@ impl Gray {
 }
 
 /// How a training set prepared its digits (see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Style {
     /// 20x20 box in a 28x28 field, centred by centre of mass, values 0..255.
     Mnist,
     /// 32x32 binary box, ink counted per 4x4 block, values 0..16.
     Optdigits,
-}
-
-impl fmt::Display for Style {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Style::Mnist => "mnist",
-            Style::Optdigits => "optdigits",
-        })
-    }
 }
 
 /// What [`prepare`] produces: a style and the network's input shape.

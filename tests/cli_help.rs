@@ -4,7 +4,7 @@
 mod common;
 
 use common::{digitnet, scratch, stderr, stdout};
-use digitnet::train::TrainConfig;
+use digitnet::train::{Recipe, TrainConfig};
 
 /// The help text of one option: its line and the lines that continue it.
 fn option_help(help: &str, flag: &str) -> String {
@@ -51,8 +51,11 @@ fn train_help_groups_options_and_shows_each_recipes_defaults() {
         ),
         (
             "--batch-size",
-            [standard.batch_size, mnist.batch_size, blog.batch_size]
-                .map(|n| n.to_string())
+            [&standard, &mnist]
+                .map(|c| match &c.recipe {
+                    Recipe::Standard(s) => s.batch_size.to_string(),
+                    Recipe::Blog(_) => panic!("--batch-size is the standard recipe's"),
+                })
                 .to_vec(),
         ),
         (

@@ -95,8 +95,11 @@ fn the_format_follows_the_file_extension() {
 fn picture_mistakes_are_named_on_the_first_line_with_exit_code_2() {
     let dir = scratch("plot-errors");
     let cases: &[(&[&str], &str)] = &[
-        (&["plot", "heat"], "unknown picture 'heat'"),
-        (&["plot", "digits", "--format", "jpg"], "'png' or 'svg'"),
+        (&["plot", "heat"], "invalid value 'heat' for '<KIND>'"),
+        (
+            &["plot", "digits", "--format", "jpg"],
+            "invalid value 'jpg' for '--format",
+        ),
         (&["--folds", "3", "--out", "x"], "--folds"),
         (
             &["plot", "digits", "--dataset", "nope"],

@@ -100,7 +100,7 @@ fn an_address_in_use_is_a_clear_error() {
 
 #[test]
 fn serves_a_saved_model_given_with_model() {
-    use digitnet::{Model, data, experiment, train};
+    use digitnet::{data, experiment, train};
     let digits = data::digits::load().unwrap();
     let mut config = train::TrainConfig::standard();
     config.epochs = 3;
@@ -109,7 +109,7 @@ fn serves_a_saved_model_given_with_model() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-serve-model");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("small.safetensors");
-    Model::from_run(&run, &digits).unwrap().save(&path).unwrap();
+    run.model().unwrap().save(&path).unwrap();
 
     let server = ServeProcess::start(&["--model", path.to_str().unwrap()]);
     let model = request(server.addr, "GET", "/api/model", None, b"").json();

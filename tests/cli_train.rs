@@ -117,7 +117,10 @@ fn bad_flags_are_named_on_the_first_line_with_exit_code_2() {
         (&["--dropout", "-0.1"], "dropout"),
         (&["--test-fraction", "0"], "test fraction"),
         (&["--test-fraction", "1.5"], "test fraction"),
-        (&["--recipe", "fancy"], "unknown recipe 'fancy'"),
+        (
+            &["--recipe", "fancy"],
+            "invalid value 'fancy' for '--recipe",
+        ),
         (&["--lr", "0"], "learning rate"),
         (&["--epochs", "0"], "epochs"),
         (&["--epochs", "1000000000000"], "epochs"),
@@ -129,12 +132,18 @@ fn bad_flags_are_named_on_the_first_line_with_exit_code_2() {
             &["--patience", "5", "--validation-fraction", "0"],
             "validation",
         ),
-        (&["--activation", "swish"], "unknown activation"),
+        (
+            &["--activation", "swish"],
+            "invalid value 'swish' for '--activation",
+        ),
         (
             &["--recipe", "blog", "--hidden", "100,50"],
             "one hidden size",
         ),
-        (&["--activation", "softmax"], "unknown activation 'softmax'"),
+        (
+            &["--activation", "softmax"],
+            "invalid value 'softmax' for '--activation",
+        ),
         (
             &["--recipe", "blog", "--activation", "relu"],
             "--activation is not used by the blog recipe",

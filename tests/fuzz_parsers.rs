@@ -227,7 +227,8 @@ fn small_model_bytes() -> Vec<u8> {
         dropout: 0.0,
     };
     let normalizer = Normalizer::Scale { pixel_max: 255.0 };
-    let model = Model::new(net, normalizer, input, training).unwrap();
+    let classes = (0..net.outputs()).map(|c| c.to_string()).collect();
+    let model = Model::new(net, normalizer, input, classes, training).unwrap();
     model.to_bytes("small").unwrap()
 }
 

@@ -3,7 +3,7 @@
 
 use digitnet::data::{Dataset, mnist};
 use digitnet::normalize::Normalizer;
-use digitnet::train::{Silent, TrainConfig};
+use digitnet::train::{Recipe, Silent, TrainConfig};
 use digitnet::{experiment, train};
 
 /// The first `n` images of MNIST's test part, and the `m` after them.
@@ -19,7 +19,10 @@ fn small(mut config: TrainConfig) -> TrainConfig {
     config.dropout = 0.2;
     config.lr = 3e-3;
     config.epochs = 4;
-    config.batch_size = 32;
+    let Recipe::Standard(settings) = &mut config.recipe else {
+        panic!("the MNIST presets are the standard recipe's");
+    };
+    settings.batch_size = 32;
     config
 }
 
@@ -46,7 +49,7 @@ fn augmentation_changes_training_and_still_learns() {
     let rows: Vec<usize> = (0..train_set.len()).collect();
     let plain = small(TrainConfig::mnist());
     let augmented = small(TrainConfig::mnist_augmented());
-    assert!(augmented.augment.is_some());
+    assert!(matches!(&augmented.recipe, Recipe::Standard(s) if s.augment.is_some()));
     let a = train::train(&plain, &train_set, &rows, &mut Silent).unwrap();
     let b = train::train(&augmented, &train_set, &rows, &mut Silent).unwrap();
     let b2 = train::train(&augmented, &train_set, &rows, &mut Silent).unwrap();

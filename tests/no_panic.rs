@@ -85,7 +85,8 @@ fn a_shape_too_large_to_multiply_is_a_usage_error() {
 fn softmax_as_the_hidden_activation_is_a_usage_error() {
     let out = common::digitnet(&["--activation", "softmax", "--epochs", "1", "-q"]);
     assert_eq!(out.status.code(), Some(2));
-    common::assert_refused(&out, "unknown activation 'softmax'");
+    common::assert_refused(&out, "invalid value 'softmax' for '--activation");
+    common::assert_refused(&out, "[possible values: tanh, relu, sigmoid]");
 }
 
 /// Runs digitnet with stdout a pipe whose reader is already gone.

@@ -7,7 +7,7 @@
 
 use digitnet::data::digits;
 use digitnet::experiment::{self, Run};
-use digitnet::train::{Silent, Stop, TrainConfig};
+use digitnet::train::{Recipe, Silent, StandardSettings, Stop, TrainConfig};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -100,8 +100,11 @@ fn early_stopping_restores_the_best_epoch() {
     let config = TrainConfig {
         epochs: 400,
         lr: 0.01,
-        schedule: digitnet::train::Schedule::Constant,
-        patience: Some(5),
+        recipe: Recipe::Standard(StandardSettings {
+            schedule: digitnet::train::Schedule::Constant,
+            patience: Some(5),
+            ..StandardSettings::digits()
+        }),
         ..TrainConfig::standard()
     };
     let r = run(&config);
@@ -118,10 +121,13 @@ fn early_stopping_restores_the_best_epoch() {
 fn a_diverging_run_stops_at_once_and_keeps_finite_weights() {
     let config = TrainConfig {
         lr: 10.0,
-        activation: digitnet::nn::Hidden::Relu,
-        optimizer: digitnet::train::OptimizerKind::Sgd,
         dropout: 0.0,
-        input_dropout: 0.0,
+        recipe: Recipe::Standard(StandardSettings {
+            activation: digitnet::nn::Hidden::Relu,
+            optimizer: digitnet::train::OptimizerKind::Sgd,
+            input_dropout: 0.0,
+            ..StandardSettings::digits()
+        }),
         ..TrainConfig::standard()
     };
     let r = run(&config);

@@ -104,11 +104,11 @@ fn drawn_digits_are_read_and_clear_resets_the_page() {
 
 /// Saves the default net of the 8x8 digits (`digitnet train`'s defaults) to `path`.
 fn save_digits_model(path: &Path) {
-    use digitnet::{Model, data, experiment, train};
+    use digitnet::{data, experiment, train};
     let digits = data::digits::load().unwrap();
     let config = train::TrainConfig::standard();
     let run = experiment::holdout(&config, &digits, 0.25, &mut train::Silent).unwrap();
-    Model::from_run(&run, &digits).unwrap().save(path).unwrap();
+    run.model().unwrap().save(path).unwrap();
 }
 
 /// The screenshots of the full run.

@@ -14,7 +14,7 @@ use digitnet::data::{Dataset, digits, mnist};
 use digitnet::nn::{Hidden, Mlp, Workspace};
 use digitnet::normalize::Normalizer;
 use digitnet::simd::{self, Level};
-use digitnet::train::{self, Silent, TrainConfig};
+use digitnet::train::{self, Recipe, Silent, StandardSettings, TrainConfig};
 
 /// Trains `config` on `data` at every supported level; the nets must be identical.
 fn same_net_at_every_level(config: &TrainConfig, data: &Dataset) -> Mlp {
@@ -48,12 +48,17 @@ fn sparse_mnist_training_and_inference_give_the_same_bits_at_every_level() {
     // remainder of 100 the row-by-row one; raw pixels are mostly zeros, so both go
     // through the sparse products, and the weight gradient through the by-column one.
     for (batch, hidden) in [(600, 70), (64, 24)] {
-        let mut config = TrainConfig::mnist();
-        config.hidden = vec![hidden];
-        config.epochs = 2;
-        config.batch_size = batch;
-        config.validation_fraction = 0.0;
-        config.patience = None;
+        let config = TrainConfig {
+            hidden: vec![hidden],
+            epochs: 2,
+            recipe: Recipe::Standard(StandardSettings {
+                batch_size: batch,
+                validation_fraction: 0.0,
+                patience: None,
+                ..StandardSettings::mnist()
+            }),
+            ..TrainConfig::mnist()
+        };
         let net = same_net_at_every_level(&config, &data);
 
         let x = Normalizer::Scale { pixel_max: 255.0 }.transform(&data);
@@ -79,9 +84,14 @@ fn dense_digits_training_gives_the_same_bits_at_every_level() {
     // dropout derivative and Adam compiled for each level.
     let data = digits::load().unwrap();
     for activation in [Hidden::Tanh, Hidden::Relu] {
-        let mut config = TrainConfig::standard();
-        config.epochs = 3;
-        config.activation = activation;
+        let config = TrainConfig {
+            epochs: 3,
+            recipe: Recipe::Standard(StandardSettings {
+                activation,
+                ..StandardSettings::digits()
+            }),
+            ..TrainConfig::standard()
+        };
         let net = same_net_at_every_level(&config, &data);
         assert!(net.is_finite());
     }

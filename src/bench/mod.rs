@@ -21,7 +21,7 @@ use crate::data::Dataset;
 use crate::error::Result;
 use crate::nn::{Activation, Mlp, Workspace, argmax};
 use crate::normalize::Normalizer;
-use crate::train::{Silent, TrainConfig, standard};
+use crate::train::{Recipe, Silent, StandardSettings, TrainConfig, standard};
 
 /// Floating-point operations of one training epoch over `rows` rows of a net of
 /// `sizes`: per layer the forward product and the weight gradient (`2 n in out`
@@ -91,23 +91,28 @@ pub fn bench_config(
     batch: usize,
     epochs: usize,
 ) -> TrainConfig {
-    let mut c = TrainConfig::standard();
-    c.hidden = vec![hidden];
-    c.activation = activation
-        .try_into()
-        .expect("a benchmark workload has a hidden layer's activation");
-    c.batch_size = batch;
-    c.epochs = epochs;
-    c.dropout = 0.5;
-    c.input_dropout = 0.0;
-    c.optimizer = crate::train::OptimizerKind::Adam;
-    c.lr = 1e-3;
-    c.schedule = crate::train::Schedule::Constant;
-    c.weight_decay = 0.0;
-    c.max_norm = None;
-    c.validation_fraction = 0.0;
-    c.patience = None;
-    c
+    let settings = StandardSettings {
+        activation: activation
+            .try_into()
+            .expect("a benchmark workload has a hidden layer's activation"),
+        input_dropout: 0.0,
+        batch_size: batch,
+        optimizer: crate::train::OptimizerKind::Adam,
+        weight_decay: 0.0,
+        max_norm: None,
+        schedule: crate::train::Schedule::Constant,
+        validation_fraction: 0.0,
+        patience: None,
+        ..StandardSettings::digits()
+    };
+    TrainConfig {
+        hidden: vec![hidden],
+        epochs,
+        dropout: 0.5,
+        lr: 1e-3,
+        recipe: Recipe::Standard(settings),
+        ..TrainConfig::standard()
+    }
 }
 
 /// Trains `config` on all of `data` for one warm-up epoch plus `epochs` timed ones,
@@ -118,8 +123,11 @@ pub fn time_training(
     normalizer: Normalizer,
     epochs: usize,
 ) -> Result<(EpochTiming, Mlp)> {
-    let mut config = config.clone();
-    config.epochs = epochs + 1;
+    let config = TrainConfig {
+        epochs: epochs + 1,
+        ..config.clone()
+    };
+    let settings = *config.standard_settings("bench::time_training")?;
     let rows: Vec<usize> = (0..data.len()).collect();
     let trained = standard::train_with(&config, data, &rows, |_| normalizer, &mut Silent)?;
     let ends: Vec<f64> = trained.history.iter().map(|h| h.seconds).collect();
@@ -127,9 +135,9 @@ pub fn time_training(
     let median_s = median(&seconds);
     let sizes = trained.net.sizes();
     let timing = EpochTiming {
-        activation: config.activation.into(),
+        activation: settings.activation.into(),
         rows: data.len(),
-        batch: config.batch_size,
+        batch: settings.batch_size,
         images_per_s: data.len() as f64 / median_s,
         gflops: training_flops(&sizes, data.len()) / median_s / 1e9,
         sizes,

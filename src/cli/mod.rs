@@ -260,8 +260,9 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
 const THREADS_PER_CORE: usize = 4;
 
 /// Fixes the number of threads: `--threads`, else `MATMUL_NUM_THREADS` if set, else
-/// every core; at most [`THREADS_PER_CORE`] per core, with a note when capped. The GEMM
-/// crate reads `MATMUL_NUM_THREADS` once, at its first product.
+/// every core; at most [`THREADS_PER_CORE`] per core, with a note when capped. The count
+/// reaches every product through [`digitnet::linalg::set_threads`], and training through
+/// its configuration.
 fn set_threads(flag: Option<usize>) -> anyhow::Result<usize> {
     let from_env = || std::env::var("MATMUL_NUM_THREADS").ok()?.parse().ok();
     let cores = digitnet::linalg::default_threads();
@@ -287,7 +288,7 @@ fn set_threads(flag: Option<usize>) -> anyhow::Result<usize> {
     };
     // SAFETY: nothing has started a thread yet (this runs right after parsing the
     // command line), so no other thread can be reading the environment.
-    unsafe { std::env::set_var("MATMUL_NUM_THREADS", threads.to_string()) };
+    unsafe { digitnet::linalg::set_threads(threads) };
     Ok(threads)
 }
 

@@ -9,7 +9,7 @@ use clap::Args;
 
 use digitnet::experiment;
 use digitnet::plot::{self, DigitGrid, Format, Kind};
-use digitnet::train::{Recipe, TrainConfig};
+use digitnet::train::{RecipeKind, TrainConfig};
 
 use super::progress::Progress;
 use super::train::{finish_monitor, load_dataset};
@@ -37,7 +37,7 @@ pub struct PlotArgs {
     random: bool,
     /// The recipe of the training run the other pictures need: standard or blog.
     #[arg(long, default_value = "standard")]
-    recipe: Recipe,
+    recipe: RecipeKind,
     /// The most epochs of that training run [default: the recipe's].
     #[arg(long)]
     epochs: Option<usize>,
@@ -78,11 +78,8 @@ pub fn run(args: PlotArgs) -> Result<ExitCode> {
 
 /// The format a file name asks for (`.png`, `.svg`), if any.
 fn format_of(out: Option<&Path>) -> Option<Format> {
-    out?.extension()?
-        .to_str()?
-        .to_ascii_lowercase()
-        .parse()
-        .ok()
+    let extension = out?.extension()?.to_str()?;
+    clap::ValueEnum::from_str(extension, true).ok()
 }
 
 /// Refuses a file name whose extension names another format than the one written

@@ -10,7 +10,9 @@ use digitnet::data::csv::LabelColumn;
 use digitnet::data::source::{IdxFiles, parse_shape};
 use digitnet::data::{self as data, DataSource, LoadOptions, Loaded};
 use digitnet::normalize::Normalization;
-use digitnet::train::{EpochLog, OptimizerKind, Recipe, Schedule, Stop, TrainConfig};
+use digitnet::train::{
+    EpochLog, OptimizerKind, Recipe, RecipeKind, Schedule, StandardSettings, Stop, TrainConfig,
+};
 use digitnet::{augment, experiment, nn::Hidden, report};
 
 use super::color::ColorChoice;
@@ -48,10 +50,9 @@ pub struct TrainArgs {
     /// CSV: the label column, `first`, `last`, a column name from the header, or `auto`:
     /// a header column named label, class, target or y; else the first, then the last
     /// column whose values are whole numbers 0..=255 with 3 to 100 distinct values.
-    #[arg(help_heading = DATA, long, default_value = "auto")]
+    #[arg(help_heading = DATA, long, default_value = "auto", value_parser = label_column())]
     label_column: LabelColumn,
-    /// CSV: whether the first row is a header: yes, no or auto (when a field is not a
-    /// number, or the fields count the columns: 0,1,2,...).
+    /// CSV: whether the first row is a header.
     #[arg(help_heading = DATA, long, default_value = "auto")]
     header: digitnet::data::csv::Header,
     /// CSV: image shape HEIGHTxWIDTH (inferred when the pixel count is a square)
@@ -66,24 +67,21 @@ pub struct TrainArgs {
     /// [default: inferred]
     #[arg(help_heading = DATA, long)]
     classes: Option<usize>,
-    /// Training recipe: `standard` (correct gradients, Adam, early stopping) or
-    /// `blog` (the original post's algorithm, quirks included).
+    /// Training recipe. Flags marked "standard recipe" are refused with the blog recipe,
+    /// which trains the post's net by its own fixed rules.
     #[arg(help_heading = TRAINING, long, default_value = "standard")]
-    recipe: Recipe,
-    /// Randomly shift, rotate, scale and elastically distort every training batch
-    /// (seeded; standard recipe); the MNIST preset then runs 60 epochs with lighter
-    /// dropout. `--augment photo` also changes stroke width, blur and noise, as a
-    /// photo's preparation does (sized for 28x28 digits).
+    recipe: RecipeKind,
+    /// Randomly distort every training batch (seeded; standard recipe); the MNIST preset
+    /// then runs 60 epochs with lighter dropout. `--augment` alone means shapes.
     #[arg(
         help_heading = TRAINING,
         long,
         num_args = 0..=1,
         default_missing_value = "shapes",
-        value_name = "shapes|photo"
+        value_name = "KIND"
     )]
     augment: Option<augment::Kind>,
-    /// Input normalisation: `standardize` (per pixel; digits' default) or `scale`
-    /// (to 0..1; the default for MNIST-like data)
+    /// Input normalisation (standard recipe)
     /// [default: standardize for the 8x8 digits, scale otherwise]
     #[arg(help_heading = DATA, long)]
     normalize: Option<Normalization>,
@@ -97,7 +95,8 @@ pub struct TrainArgs {
     /// [default: 200; 800 for MNIST-like data]
     #[arg(help_heading = NETWORK, long, value_delimiter = ',')]
     hidden: Option<Vec<usize>>,
-    /// Hidden activation: tanh, relu or sigmoid [default: tanh; relu for MNIST-like data]
+    /// Hidden activation (standard recipe; the blog recipe's is tanh)
+    /// [default: tanh; relu for MNIST-like data]
     #[arg(help_heading = NETWORK, long)]
     activation: Option<Hidden>,
     /// Probability of dropping a hidden unit while training (0 turns dropout off)
@@ -105,7 +104,7 @@ pub struct TrainArgs {
     #[arg(help_heading = NETWORK, long)]
     dropout: Option<f32>,
     /// Probability of dropping an input pixel while training (standard recipe)
-    /// [default: 0.2; 0 with --recipe blog or MNIST-like data with --augment]
+    /// [default: 0.2; 0 for MNIST-like data with --augment]
     #[arg(help_heading = NETWORK, long)]
     input_dropout: Option<f32>,
     /// The most epochs to run
@@ -115,12 +114,11 @@ pub struct TrainArgs {
     /// Learning rate [default: 0.002; 0.1 with --recipe blog]
     #[arg(help_heading = TRAINING, long)]
     lr: Option<f32>,
-    /// Rows per update (standard recipe)
-    /// [default: 32; 256 for MNIST-like data; 1 with --recipe blog]
+    /// Rows per update (standard recipe; the blog recipe updates after every row)
+    /// [default: 32; 256 for MNIST-like data]
     #[arg(help_heading = TRAINING, long)]
     batch_size: Option<usize>,
-    /// Optimizer: sgd, momentum, nesterov or adam (standard recipe)
-    /// [default: adam; sgd with --recipe blog]
+    /// Optimizer (standard recipe; the blog recipe's is plain SGD) [default: adam]
     #[arg(help_heading = TRAINING, long)]
     optimizer: Option<OptimizerKind>,
     /// L2 weight decay (standard recipe) [default: 0]
@@ -129,12 +127,12 @@ pub struct TrainArgs {
     /// Cap on each unit's incoming weight norm (standard recipe) [default: none]
     #[arg(help_heading = TRAINING, long)]
     max_norm: Option<f32>,
-    /// Learning-rate schedule: constant, step or cosine (standard recipe)
-    /// [default: cosine; constant with --recipe blog]
+    /// Learning-rate schedule (standard recipe; the blog recipe's rate is constant)
+    /// [default: cosine]
     #[arg(help_heading = TRAINING, long)]
     schedule: Option<Schedule>,
     /// Fraction of the training rows held out to pick the best epoch (standard recipe)
-    /// [default: 0.1; 1/12 for MNIST-like data; 0 with --recipe blog]
+    /// [default: 0.1; 1/12 for MNIST-like data]
     #[arg(help_heading = TRAINING, long)]
     validation_fraction: Option<f64>,
     /// Stop after this many epochs without a better validation loss (standard recipe)
@@ -162,8 +160,7 @@ pub struct TrainArgs {
     /// val_accuracy, lr, seconds); the file appears whole when training ends [default: none]
     #[arg(help_heading = OUTPUT, long, value_name = "FILE")]
     log_json: Option<PathBuf>,
-    /// Colour in the text report: auto (when stdout is a terminal and NO_COLOR is
-    /// unset), always or never.
+    /// Colour in the text report.
     #[arg(help_heading = OUTPUT, long, default_value = "auto", value_name = "WHEN")]
     color: ColorChoice,
     /// After training, write every picture (digits, confusion, curves, mistakes,
@@ -212,7 +209,7 @@ impl TrainArgs {
     /// The flags given that the chosen recipe does not use.
     fn unused_flags(&self) -> Vec<&'static str> {
         let given = match self.recipe {
-            Recipe::Blog => vec![
+            RecipeKind::Blog => vec![
                 ("--activation", self.activation.is_some()),
                 ("--augment", self.augment.is_some()),
                 ("--normalize", self.normalize.is_some()),
@@ -225,18 +222,18 @@ impl TrainArgs {
                 ("--validation-fraction", self.validation_fraction.is_some()),
                 ("--patience", self.patience.is_some()),
             ],
-            Recipe::Standard => vec![("--reference", self.reference)],
+            RecipeKind::Standard => vec![("--reference", self.reference)],
         };
         given.into_iter().filter(|g| g.1).map(|g| g.0).collect()
     }
 
     /// The recipe's defaults for this data, overridden by every flag given; a flag
     /// the recipe does not use is a usage error that names it and the recipe.
-    fn config(&self, source: &DataSource) -> Result<TrainConfig> {
+    fn config(&self, source: &DataSource, threads: usize) -> Result<TrainConfig> {
         if let [flag, ..] = self.unused_flags()[..] {
             let why = match self.recipe {
-                Recipe::Blog => "which trains the post's tanh net with its own rules",
-                Recipe::Standard => "which has no plain reference loop",
+                RecipeKind::Blog => "which trains the post's tanh net with its own rules",
+                RecipeKind::Standard => "which has no plain reference loop",
             };
             anyhow::bail!(digitnet::Error::config(format!(
                 "{flag} is not used by the {} recipe, {why}; leave it out or choose the \
@@ -245,48 +242,61 @@ impl TrainArgs {
             )));
         }
         let mut c = TrainConfig::for_data(self.recipe, source, self.augment.is_some());
-        if self.augment == Some(augment::Kind::Photo) {
-            c.augment = c.augment.map(augment::Augment::with_photo);
-        }
         c.seed = self.seed;
-        c.reference = self.reference;
-        if let Some(n) = self.normalize {
-            c.normalization = n;
-        }
-        macro_rules! set {
-            ($($field:ident),*) => { $( if let Some(v) = self.$field.clone() { c.$field = v; } )* };
-        }
-        set!(
-            hidden,
-            activation,
-            dropout,
-            input_dropout,
-            epochs,
-            lr,
-            batch_size,
-            optimizer,
-            weight_decay,
-            schedule,
-            validation_fraction
-        );
-        if self.max_norm.is_some() {
-            c.max_norm = self.max_norm;
-        }
-        if self.patience.is_some() {
-            c.patience = self.patience;
-        }
-        if self.validation_fraction == Some(0.0) && self.patience.is_none() {
-            c.patience = None;
+        c.threads = threads;
+        set(&mut c.hidden, &self.hidden);
+        set(&mut c.dropout, &self.dropout);
+        set(&mut c.epochs, &self.epochs);
+        set(&mut c.lr, &self.lr);
+        match &mut c.recipe {
+            Recipe::Blog(b) => b.reference = self.reference,
+            Recipe::Standard(s) => self.set_standard(s),
         }
         Ok(c)
+    }
+
+    /// The standard recipe's own flags.
+    fn set_standard(&self, s: &mut StandardSettings) {
+        if self.augment == Some(augment::Kind::Photo) {
+            s.augment = s.augment.map(augment::Augment::with_photo);
+        }
+        set(&mut s.normalization, &self.normalize);
+        set(&mut s.activation, &self.activation);
+        set(&mut s.input_dropout, &self.input_dropout);
+        set(&mut s.batch_size, &self.batch_size);
+        set(&mut s.optimizer, &self.optimizer);
+        set(&mut s.weight_decay, &self.weight_decay);
+        set(&mut s.schedule, &self.schedule);
+        set(&mut s.validation_fraction, &self.validation_fraction);
+        if self.max_norm.is_some() {
+            s.max_norm = self.max_norm;
+        }
+        if self.patience.is_some() {
+            s.patience = self.patience;
+        }
+        if self.validation_fraction == Some(0.0) && self.patience.is_none() {
+            s.patience = None;
+        }
+    }
+}
+
+/// `--label-column`: a keyword or a column name, never empty.
+fn label_column() -> impl clap::builder::TypedValueParser<Value = LabelColumn> {
+    use clap::builder::TypedValueParser;
+    clap::builder::NonEmptyStringValueParser::new().try_map(|s| s.parse::<LabelColumn>())
+}
+
+/// Replaces a default with the flag's value, when the flag was given.
+fn set<T: Clone>(setting: &mut T, flag: &Option<T>) {
+    if let Some(v) = flag {
+        setting.clone_from(v);
     }
 }
 
 /// Runs `digitnet train` on `threads` threads.
 pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
     let source = args.source()?;
-    let mut config = args.config(&source)?;
-    config.threads = threads;
+    let config = args.config(&source, threads)?;
     #[cfg(feature = "plot")]
     if args.out.is_some() && args.folds.is_some() {
         anyhow::bail!(digitnet::Error::config(
@@ -318,12 +328,7 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
     let run = finish_monitor(monitor.inner, run)?;
     // Saved before anything is printed: a closed or full stdout never costs the model.
     if let Some(path) = &args.save {
-        let mut model = digitnet::Model::from_run(&run, data.primary())?;
-        if let DataSource::ImageFolder(dir) = &source {
-            // A folder's classes are its sub-folders' names: keep them in the model.
-            model.meta.classes = data::folder::class_names(dir)?;
-        }
-        model.save(path)?;
+        run.model()?.save(path)?;
         if !args.quiet {
             errln!("saved the model to {}", path.display());
         }
@@ -348,7 +353,9 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(code));
     }
-    if let (Stop::Diverged { epoch, loss }, Recipe::Standard) = (run.summary.stop, config.recipe) {
+    if let (Stop::Diverged { epoch, loss }, RecipeKind::Standard) =
+        (run.summary.stop, config.kind())
+    {
         anyhow::bail!(digitnet::Error::Diverged {
             epoch: epoch + 1,
             value: loss,
@@ -395,4 +402,134 @@ fn print_result<T: serde::Serialize>(
         out!("{}", text());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use digitnet::nn::Hidden;
+    use digitnet::normalize::Normalization;
+    use digitnet::train::BlogSettings;
+
+    #[derive(Debug, Parser)]
+    struct Train {
+        #[command(flatten)]
+        args: TrainArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<TrainArgs, clap::Error> {
+        let line = std::iter::once("train").chain(args.iter().copied());
+        Train::try_parse_from(line).map(|t| t.args)
+    }
+
+    fn config(args: &[&str]) -> TrainConfig {
+        parse(args).unwrap().config(&DataSource::Digits, 1).unwrap()
+    }
+
+    #[test]
+    fn every_value_of_every_option_is_accepted_and_a_wrong_one_lists_them() {
+        let cases: &[(&str, &[&str])] = &[
+            ("--recipe", &["standard", "blog"]),
+            ("--activation", &["tanh", "relu", "sigmoid"]),
+            ("--optimizer", &["sgd", "momentum", "nesterov", "adam"]),
+            ("--schedule", &["constant", "step", "cosine"]),
+            ("--normalize", &["standardize", "scale"]),
+            ("--augment", &["shapes", "photo"]),
+            ("--header", &["auto", "yes", "no"]),
+            ("--color", &["auto", "always", "never"]),
+        ];
+        for (flag, values) in cases {
+            for value in *values {
+                assert!(parse(&[flag, value]).is_ok(), "{flag} {value}");
+            }
+            let err = parse(&[flag, "nonsense"]).unwrap_err().to_string();
+            let listed = format!("[possible values: {}]", values.join(", "));
+            assert!(err.contains(&listed), "{flag}: {err}");
+            assert!(err.contains(&format!("'nonsense' for '{flag}")), "{err}");
+        }
+        let named = parse(&["--label-column", "digit"]).unwrap();
+        assert_eq!(named.label_column, LabelColumn::Name("digit".into()));
+        assert_eq!(
+            parse(&["--label-column", "last"]).unwrap().label_column,
+            LabelColumn::Last
+        );
+        assert!(parse(&["--label-column", ""]).is_err());
+    }
+
+    #[test]
+    fn each_flag_reaches_its_setting() {
+        let c = config(&[
+            "--seed",
+            "4",
+            "--epochs",
+            "7",
+            "--hidden",
+            "30,20",
+            "--dropout",
+            "0.25",
+            "--lr",
+            "0.5",
+            "--activation",
+            "sigmoid",
+            "--optimizer",
+            "nesterov",
+            "--schedule",
+            "step",
+            "--normalize",
+            "scale",
+            "--input-dropout",
+            "0.1",
+            "--batch-size",
+            "8",
+            "--weight-decay",
+            "0.01",
+            "--max-norm",
+            "3",
+            "--validation-fraction",
+            "0.2",
+            "--patience",
+            "5",
+            "--augment",
+        ]);
+        assert_eq!(
+            (
+                c.seed,
+                c.epochs,
+                c.hidden.as_slice(),
+                c.dropout,
+                c.lr,
+                c.threads
+            ),
+            (4, 7, &[30, 20][..], 0.25, 0.5, 1)
+        );
+        let Recipe::Standard(s) = c.recipe else {
+            panic!("not the standard recipe: {c:?}");
+        };
+        assert_eq!(
+            (s.activation, s.optimizer, s.schedule, s.normalization),
+            (
+                Hidden::Sigmoid,
+                OptimizerKind::Nesterov,
+                Schedule::STEP,
+                Normalization::Scale
+            )
+        );
+        assert_eq!(
+            (s.input_dropout, s.batch_size, s.weight_decay),
+            (0.1, 8, 0.01)
+        );
+        assert_eq!(
+            (s.max_norm, s.validation_fraction, s.patience),
+            (Some(3.0), 0.2, Some(5))
+        );
+        assert_eq!(s.augment, Some(augment::Augment::digits()));
+
+        let blog = config(&["--recipe", "blog", "--reference", "--epochs", "3"]);
+        let expected = BlogSettings {
+            reference: true,
+            ..BlogSettings::post()
+        };
+        assert_eq!((blog.recipe, blog.epochs), (Recipe::Blog(expected), 3));
+    }
 }

@@ -18,11 +18,9 @@
 //!
 //! Every error names the file and the line.
 
-use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::str::FromStr;
 
 use flate2::read::MultiGzDecoder;
 
@@ -38,8 +36,10 @@ pub const LABEL_NAMES: [&str; 4] = ["label", "class", "target", "y"];
 /// The most distinct values a label column found by [`LabelColumn::Auto`] may hold.
 pub const MAX_AUTO_LABELS: usize = 100;
 
-/// Which column holds the label.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Which column holds the label (`--label-column`): `auto`, `first`, `last`, or any
+/// other text as a column name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, strum::EnumString)]
+#[strum(serialize_all = "lowercase")]
 pub enum LabelColumn {
     /// Found by this rule, the default. A header column named `label`, `class`, `target`
     /// or `y` (case-insensitive, the first such) is the label. Otherwise the first column
@@ -55,57 +55,21 @@ pub enum LabelColumn {
     /// The last column (the 8x8 digits' layout).
     Last,
     /// The column of this name in the header row.
+    #[strum(default)]
     Name(String),
 }
 
-impl FromStr for LabelColumn {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "auto" => LabelColumn::Auto,
-            "first" => LabelColumn::First,
-            "last" => LabelColumn::Last,
-            "" => {
-                return Err("the label column should be auto, first, last or a column name".into());
-            }
-            name => LabelColumn::Name(name.to_string()),
-        })
-    }
-}
-
-impl fmt::Display for LabelColumn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LabelColumn::Auto => f.write_str("auto"),
-            LabelColumn::First => f.write_str("first"),
-            LabelColumn::Last => f.write_str("last"),
-            LabelColumn::Name(n) => f.write_str(n),
-        }
-    }
-}
-
-/// Whether the first row names the columns.
+/// Whether the first row names the columns (`--header`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Header {
-    /// Decided by the rule in the module docs.
+    /// When a field is not a number, or the fields count the columns (0,1,2,...).
+    ///
+    /// The rule in the module docs.
     #[default]
     Auto,
     Yes,
     No,
-}
-
-impl FromStr for Header {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "auto" => Ok(Header::Auto),
-            "yes" => Ok(Header::Yes),
-            "no" => Ok(Header::No),
-            _ => Err(format!(
-                "unknown header choice '{s}', which should be yes, no or auto"
-            )),
-        }
-    }
 }
 
 impl Header {

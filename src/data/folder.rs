@@ -98,7 +98,8 @@ pub fn load_labelled(
         (height, width),
         target.pixel_max(),
         classes.len(),
-    )
+    )?
+    .with_class_names(classes.to_vec())
 }
 
 /// One image file, prepared; a picture without ink is an error here (a data set
@@ -181,6 +182,8 @@ mod tests {
         let expected = preprocess::prepare(&gray, Target::OPTDIGITS).unwrap();
         assert_eq!(data.image(0), expected.pixels.as_slice());
         assert_eq!(class_names(&dir).unwrap(), ["a", "b"]);
+        assert_eq!(data.class_names, ["a", "b"]);
+        assert_eq!(data.subset(&[2]).class_names, ["a", "b"]);
         let mnist = load(&dir, (28, 28)).unwrap();
         assert_eq!((mnist.features(), mnist.pixel_max), (784, 255.0));
         fs::remove_dir_all(dir).unwrap();

@@ -84,6 +84,9 @@ pub struct Dataset {
     pub pixel_max: f32,
     /// Number of classes (10 for digits).
     pub classes: usize,
+    /// Each class's name, in label order: "0", "1", ... unless the source names them
+    /// (an image folder's sub-folders). A model trained on the set keeps them.
+    pub class_names: Vec<String>,
 }
 
 impl Dataset {
@@ -125,6 +128,21 @@ impl Dataset {
             width,
             pixel_max,
             classes,
+            class_names: (0..classes).map(|c| c.to_string()).collect(),
+        })
+    }
+
+    /// The same data with `names` as its classes' names (one per class, in label order).
+    pub fn with_class_names(self, names: Vec<String>) -> Result<Self> {
+        if names.len() != self.classes {
+            return Err(Error::data(
+                &self.name,
+                format!("{} class names for {} classes", names.len(), self.classes),
+            ));
+        }
+        Ok(Dataset {
+            class_names: names,
+            ..self
         })
     }
 
@@ -172,6 +190,7 @@ impl Dataset {
             width: self.width,
             pixel_max: self.pixel_max,
             classes: self.classes,
+            class_names: self.class_names.clone(),
         }
     }
 }

@@ -65,7 +65,7 @@ impl Model {
     /// (`height * width` raw pixels, `0..=pixel_max`, as in its training set).
     pub fn probabilities(&self, pixels: &[f32]) -> Vec<f32> {
         let mut x = vec![0.0; pixels.len()];
-        self.normalizer.apply(pixels, &mut x);
+        self.normalizer().apply(pixels, &mut x);
         self.net.predict_proba(&x)
     }
 
@@ -116,7 +116,7 @@ impl Model {
     /// the model was trained on.
     pub fn evaluate(&self, data: &Dataset) -> Result<Evaluation> {
         self.check_dataset(data)?;
-        Ok(score::evaluate(&self.net, &self.normalizer, data))
+        Ok(score::evaluate(&self.net, self.normalizer(), data))
     }
 }
 

@@ -1,13 +1,12 @@
 //! Activation functions, applied in place to row-major batches.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
-/// A layer's non-linearity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A layer's non-linearity; its name (in model files, reports) is the variant's in
+/// lower case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Activation {
     Tanh,
     Relu,
@@ -109,45 +108,14 @@ impl Activation {
             _ => (6.0 / (inputs + outputs) as f32).sqrt(),
         }
     }
-
-    /// Name as written on the command line and in model files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Activation::Tanh => "tanh",
-            Activation::Relu => "relu",
-            Activation::Sigmoid => "sigmoid",
-            Activation::Softmax => "softmax",
-            Activation::Identity => "identity",
-        }
-    }
 }
 
-impl fmt::Display for Activation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Activation {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "tanh" => Ok(Activation::Tanh),
-            "relu" => Ok(Activation::Relu),
-            "sigmoid" => Ok(Activation::Sigmoid),
-            "softmax" => Ok(Activation::Softmax),
-            "identity" => Ok(Activation::Identity),
-            _ => Err(format!(
-                "unknown activation '{s}', which should be one of tanh, relu, sigmoid"
-            )),
-        }
-    }
-}
-
-/// A hidden layer's non-linearity: an element-wise [`Activation`], never softmax
-/// (which belongs to the output layer).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A hidden layer's non-linearity (`--activation`): an element-wise [`Activation`],
+/// never softmax (which belongs to the output layer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Hidden {
     Tanh,
     Relu,
@@ -173,22 +141,6 @@ impl TryFrom<Activation> for Hidden {
             Activation::Sigmoid => Ok(Hidden::Sigmoid),
             other => Err(format!("{other} is not a hidden layer's activation")),
         }
-    }
-}
-
-impl fmt::Display for Hidden {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(Activation::from(*self).name())
-    }
-}
-
-impl FromStr for Hidden {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let hidden = s.parse::<Activation>().ok().map(Hidden::try_from);
-        hidden.and_then(Result::ok).ok_or_else(|| {
-            format!("unknown activation '{s}', which should be one of tanh, relu, sigmoid")
-        })
     }
 }
 
@@ -319,15 +271,16 @@ mod tests {
     }
 
     #[test]
-    fn names_round_trip() {
-        for a in [Activation::Tanh, Activation::Relu, Activation::Sigmoid] {
-            assert_eq!(a.name().parse::<Activation>().unwrap(), a);
+    fn reports_and_model_files_use_the_same_names() {
+        use Activation::*;
+        for a in [Tanh, Relu, Sigmoid, Softmax, Identity] {
+            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{a}\""));
         }
-        assert!(
-            "swish"
-                .parse::<Activation>()
-                .unwrap_err()
-                .contains("tanh, relu, sigmoid")
-        );
+        for h in [Hidden::Tanh, Hidden::Relu, Hidden::Sigmoid] {
+            assert_eq!(h.to_string(), Activation::from(h).to_string());
+            assert_eq!(Hidden::try_from(Activation::from(h)), Ok(h));
+        }
+        assert_eq!(Tanh.to_string(), "tanh");
+        assert!(Hidden::try_from(Softmax).is_err());
     }
 }

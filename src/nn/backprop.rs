@@ -9,7 +9,7 @@ use super::dropout::{Dropout, fill_mask};
 use super::{Activation, Mlp};
 use crate::linalg::{
     Op, SPARSE_BELOW, SparseRows, column_sums, gemm, sparse_times_dense,
-    sparse_transpose_times_dense, threads,
+    sparse_transpose_times_dense,
 };
 
 /// Per-batch buffers, sized once for the largest batch and reused, so the hot
@@ -30,10 +30,14 @@ pub struct Workspace {
     /// forward pass found it mostly zeros (see [`crate::linalg::SparseRows`]).
     sparse_input: SparseRows,
     input_is_sparse: bool,
+    /// Threads for the sparse products (the GEMM crate has its own count: see
+    /// [`crate::linalg::set_threads`]).
+    threads: usize,
 }
 
 impl Workspace {
-    /// Buffers for batches of up to `capacity` rows through `net`.
+    /// Buffers for batches of up to `capacity` rows through `net`, whose products run
+    /// on [`crate::linalg::threads`] threads (see [`Workspace::with_threads`]).
     pub fn new(net: &Mlp, capacity: usize) -> Self {
         let per_layer = |l: &super::Dense| vec![0.0; capacity * l.outputs];
         Workspace {
@@ -45,6 +49,16 @@ impl Workspace {
             deltas: net.layers.iter().map(per_layer).collect(),
             sparse_input: SparseRows::default(),
             input_is_sparse: false,
+            threads: crate::linalg::threads(),
+        }
+    }
+
+    /// The same buffers, with products on `threads` threads (at least one). Results
+    /// are the same bits for any number.
+    pub fn with_threads(self, threads: usize) -> Self {
+        Workspace {
+            threads: threads.max(1),
+            ..self
         }
     }
 
@@ -153,6 +167,7 @@ impl Mlp {
 
     /// Eq. F: `Y_l = f(Y_{l-1} W_l + b_l) * M_l` layer by layer (masks as stored in `ws`).
     fn forward_layers(&self, x: &[f32], n: usize, ws: &mut Workspace, use_masks: bool) {
+        let threads = ws.threads;
         // A batch of mostly-zero inputs (raw images) takes the sparse product.
         ws.input_is_sparse = n > 1
             && ws
@@ -167,7 +182,7 @@ impl Mlp {
             };
             let out = &mut rest[0][..n * layer.outputs];
             let sparse = (l == 0 && ws.input_is_sparse).then_some(&mut ws.sparse_input);
-            layer_product(input, sparse, n, layer, out);
+            layer_product(input, sparse, n, layer, out, threads);
             let mask: &[f32] = if use_masks { &ws.masks[l] } else { &[] };
             layer
                 .activation
@@ -188,6 +203,7 @@ impl Mlp {
         let n = labels.len();
         let last = self.layers.len() - 1;
         let classes = self.outputs();
+        let threads = ws.threads;
         // Eq. L and eq. B1: loss, and dL/dZ_out = (P - onehot(y)) / n.
         let mut loss = 0.0f64;
         let delta = &mut ws.deltas[last][..n * classes];
@@ -217,7 +233,7 @@ impl Mlp {
             } else {
                 None
             };
-            weight_gradient(input, sparse, delta, layer, &mut grads.weight[l]);
+            weight_gradient(input, sparse, delta, layer, &mut grads.weight[l], threads);
             if layer.has_bias() {
                 column_sums(delta, &mut grads.bias[l]);
             }
@@ -244,34 +260,36 @@ impl Mlp {
     }
 }
 
-/// `out = input W` for `n` rows: the sparse product when the input was listed as
-/// mostly zeros (`sparse`), the dense GEMM otherwise.
+/// `out = input W` for `n` rows: the sparse product on `threads` threads when the input
+/// was listed as mostly zeros (`sparse`), the dense GEMM otherwise.
 fn layer_product(
     input: &[f32],
     sparse: Option<&mut SparseRows>,
     n: usize,
     layer: &super::Dense,
     out: &mut [f32],
+    threads: usize,
 ) {
     let (k, m) = (layer.inputs, layer.outputs);
     match sparse {
-        Some(rows) => sparse_times_dense(rows, input, &layer.weight, m, out, threads()),
+        Some(rows) => sparse_times_dense(rows, input, &layer.weight, m, out, threads),
         None => gemm(n, k, m, input, Op::N, &layer.weight, Op::N, 0.0, out),
     }
 }
 
-/// `grad = input^T delta`: the sparse product when the input was listed as mostly
-/// zeros (`sparse`, with its columns listed), the dense GEMM otherwise.
+/// `grad = input^T delta`: the sparse product on `threads` threads when the input was
+/// listed as mostly zeros (`sparse`, with its columns listed), the dense GEMM otherwise.
 fn weight_gradient(
     input: &[f32],
     sparse: Option<&SparseRows>,
     delta: &[f32],
     layer: &super::Dense,
     grad: &mut [f32],
+    threads: usize,
 ) {
     let (k, m) = (layer.inputs, layer.outputs);
     match sparse {
-        Some(rows) => sparse_transpose_times_dense(rows, delta, m, grad, threads()),
+        Some(rows) => sparse_transpose_times_dense(rows, delta, m, grad, threads),
         None => gemm(k, delta.len() / m, m, input, Op::T, delta, Op::N, 0.0, grad),
     }
 }

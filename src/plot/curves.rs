@@ -13,7 +13,7 @@ use plotters::prelude::*;
 use super::colors::{INK, KEPT_MARK, PAPER, TRAIN_LINE, VAL_LINE};
 use super::{DrawResult, Picture, text};
 use crate::experiment::RunSummary;
-use crate::train::{EpochStats, Recipe};
+use crate::train::{EpochStats, RecipeKind};
 
 const WIDTH: u32 = 1100;
 const HEIGHT: u32 = 500;
@@ -39,8 +39,8 @@ impl<'a> Curves<'a> {
     /// The curves of a finished run, named as its recipe measures loss.
     pub fn of_run(summary: &'a RunSummary) -> Self {
         let loss_name = match summary.recipe {
-            Recipe::Blog => "error (the post's, per epoch)",
-            Recipe::Standard => "cross-entropy",
+            RecipeKind::Blog => "error (the post's, per epoch)",
+            RecipeKind::Standard => "cross-entropy",
         };
         Self::new(&summary.history, summary.kept_epoch, loss_name)
     }

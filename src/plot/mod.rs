@@ -30,7 +30,6 @@ pub use weights::WeightGrid;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Once;
 
 use plotters::coord::Shift;
@@ -168,6 +167,7 @@ pub fn save(picture: &impl Picture, format: Format, path: &Path) -> Result<()> {
 
 /// A picture file format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     #[default]
     Png,
@@ -184,21 +184,10 @@ impl Format {
     }
 }
 
-impl FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "png" => Ok(Format::Png),
-            "svg" => Ok(Format::Svg),
-            _ => Err(format!(
-                "unknown picture format '{s}', which should be 'png' or 'svg'"
-            )),
-        }
-    }
-}
-
-/// The pictures digitnet draws.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The pictures digitnet draws, named as their files are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::Display)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[strum(serialize_all = "lowercase")]
 pub enum Kind {
     Digits,
     Confusion,
@@ -225,33 +214,6 @@ impl Kind {
     /// The file name it gets in a folder: `confusion.png`...
     pub fn file_name(self, format: Format) -> String {
         format!("{self}.{}", format.extension())
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Kind::Digits => "digits",
-            Kind::Confusion => "confusion",
-            Kind::Curves => "curves",
-            Kind::Mistakes => "mistakes",
-            Kind::Weights => "weights",
-        })
-    }
-}
-
-impl FromStr for Kind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.to_string() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown picture '{s}', which should be one of digits, confusion, curves, \
-                        mistakes, weights"
-                )
-            })
     }
 }
 
@@ -309,24 +271,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_and_formats_parse_their_names() {
-        for k in Kind::ALL {
-            assert_eq!(k.to_string().parse::<Kind>(), Ok(k));
-        }
+    fn kinds_are_named_as_their_files() {
+        let names: Vec<String> = Kind::ALL.iter().map(Kind::to_string).collect();
+        assert_eq!(
+            names,
+            ["digits", "confusion", "curves", "mistakes", "weights"]
+        );
         assert_eq!(Kind::Weights.file_name(Format::Svg), "weights.svg");
-        assert!(
-            "heat"
-                .parse::<Kind>()
-                .unwrap_err()
-                .contains("digits, confusion")
-        );
-        assert_eq!("svg".parse::<Format>(), Ok(Format::Svg));
-        assert!(
-            "jpg"
-                .parse::<Format>()
-                .unwrap_err()
-                .contains("'png' or 'svg'")
-        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::experiment::{CrossValidation, RunSummary};
 use crate::score::metrics::Confusion;
-use crate::train::{Recipe, Stop};
+use crate::train::{RecipeKind, Stop};
 
 /// The report of one run, as printed by `digitnet train`, without colour.
 pub fn render(s: &RunSummary) -> String {
@@ -45,8 +45,8 @@ pub fn render_colored(s: &RunSummary, color: bool) -> String {
     );
     let _ = writeln!(out, "{}", stop_line(s));
     let _ = match s.recipe {
-        Recipe::Blog => writeln!(out, "average error: {:.6}", s.train_error),
-        Recipe::Standard => writeln!(
+        RecipeKind::Blog => writeln!(out, "average error: {:.6}", s.train_error),
+        RecipeKind::Standard => writeln!(
             out,
             "average training loss (cross-entropy, epoch {}): {:.6}",
             s.kept_epoch + 1,
@@ -63,8 +63,8 @@ pub fn render_colored(s: &RunSummary, color: bool) -> String {
     );
     let _ = writeln!(out, "test log loss: {:.4}", s.test_log_loss);
     let table = match s.recipe {
-        Recipe::Blog => confusion_table(&s.confusion, color),
-        Recipe::Standard => table(&s.confusion, color, NoDigit::Column),
+        RecipeKind::Blog => confusion_table(&s.confusion, color),
+        RecipeKind::Standard => table(&s.confusion, color, NoDigit::Column),
     };
     let _ = writeln!(out, "\n{table}");
     out
@@ -81,7 +81,7 @@ fn stop_line(s: &RunSummary) -> String {
     let validated = s.history.iter().any(|h| h.val_loss.is_some());
     match s.stop {
         Stop::Converged { epoch } => format!("converged at iteration: {epoch}"),
-        Stop::EpochLimit if s.recipe == Recipe::Blog => "failed to converge".into(),
+        Stop::EpochLimit if s.recipe == RecipeKind::Blog => "failed to converge".into(),
         Stop::EpochLimit if validated => format!(
             "ran {}; kept epoch {} (best validation loss)",
             epochs(s.epochs_run),
@@ -93,7 +93,7 @@ fn stop_line(s: &RunSummary) -> String {
             epoch + 1,
             s.kept_epoch + 1
         ),
-        Stop::Diverged { epoch, .. } if s.recipe == Recipe::Blog => {
+        Stop::Diverged { epoch, .. } if s.recipe == RecipeKind::Blog => {
             format!("diverged at iteration: {epoch} (a value became NaN or infinite)")
         }
         Stop::Diverged { epoch, .. } => format!(

@@ -66,7 +66,7 @@ impl Classifier {
         let digits = data::digits::load()?;
         let config = TrainConfig::standard();
         let run = experiment::holdout(&config, &digits, 0.25, &mut train::Silent)?;
-        let model = Model::from_run(&run, &digits)?;
+        let model = run.model()?;
         Ok(Self::new(
             model,
             "trained at start-up on the embedded digits (standard recipe, seed 0)",

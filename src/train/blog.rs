@@ -107,6 +107,7 @@ fn run<L: Learner>(
     monitor: &mut impl Monitor,
     learner: impl FnOnce(&Mlp, Prepared) -> L,
 ) -> Result<Trained> {
+    let target_error = config.blog_settings("blog::train")?.target_error;
     let started = Instant::now();
     let normalizer = Normalizer::fit_blog(data);
     let width = data.features();
@@ -160,7 +161,7 @@ fn run<L: Learner>(
             stop = Stop::Interrupted { epoch };
             break;
         }
-        if error <= f64::from(config.target_error) {
+        if error <= f64::from(target_error) {
             stop = Stop::Converged { epoch };
             break;
         }

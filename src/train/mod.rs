@@ -3,273 +3,29 @@
 //! - [`Recipe::Blog`] reproduces the original post's program, quirks included
 //!   (see [`blog`]), so its numbers can be reproduced and explained.
 //! - [`Recipe::Standard`] trains the same architecture correctly (see [`standard`]).
+//!
+//! A [`TrainConfig`] holds the settings both recipes use and, in its [`Recipe`],
+//! the chosen recipe's own; [`train`] runs it.
 
 pub mod blog;
+mod config;
 mod log;
 mod optim;
 mod preset;
 pub mod standard;
 
+pub use config::{
+    BlogSettings, MAX_EPOCHS, Recipe, RecipeKind, StandardSettings, TrainConfig, validation_len,
+};
 pub use log::EpochLog;
 pub use optim::{Optimizer, OptimizerKind, Schedule, apply_max_norm};
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::Serialize;
 
-use crate::augment::Augment;
 use crate::data::Dataset;
-use crate::error::{Error, Result};
-use crate::nn::{Hidden, MAX_LAYER_PARAMETERS, Mlp};
-use crate::normalize::{Normalization, Normalizer};
-
-/// Which training algorithm to run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Recipe {
-    Blog,
-    Standard,
-}
-
-impl FromStr for Recipe {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "blog" => Ok(Recipe::Blog),
-            "standard" => Ok(Recipe::Standard),
-            _ => Err(format!(
-                "unknown recipe '{s}', which should be 'standard' (the default) or 'blog'"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Recipe {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Recipe::Blog => "blog",
-            Recipe::Standard => "standard",
-        })
-    }
-}
-
-/// Every setting of a training run. Start from [`TrainConfig::blog`] or
-/// [`TrainConfig::standard`] and change what you need.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TrainConfig {
-    pub recipe: Recipe,
-    /// Hidden layer sizes (one entry: the three-layer net).
-    pub hidden: Vec<usize>,
-    pub activation: Hidden,
-    /// Probability of dropping a hidden unit during training.
-    pub dropout: f32,
-    /// Probability of dropping an input pixel during training (standard only).
-    pub input_dropout: f32,
-    pub seed: u64,
-    /// The most epochs to run.
-    pub epochs: usize,
-    pub lr: f32,
-    /// Rows per update (the blog recipe always uses 1).
-    pub batch_size: usize,
-    pub optimizer: OptimizerKind,
-    pub weight_decay: f32,
-    pub max_norm: Option<f32>,
-    pub schedule: Schedule,
-    /// Part of the training rows held out to choose the epoch (standard only).
-    pub validation_fraction: f64,
-    /// Stop when validation loss has not improved for this many epochs.
-    pub patience: Option<usize>,
-    /// The blog recipe stops once its epoch error is at most this.
-    pub target_error: f32,
-    /// How the standard recipe normalises its inputs (the blog recipe has its own).
-    pub normalization: Normalization,
-    /// Random distortions of each training batch (standard recipe), or none.
-    pub augment: Option<Augment>,
-    /// Threads for the standard recipe's products (the blog recipe's per-sample
-    /// steps run on one). Results are the same bits for any number.
-    pub threads: usize,
-    /// Blog recipe: train with the plain loops of [`blog::reference`] (slow; the
-    /// same steps as the fast path, for reading and checking) instead.
-    pub reference: bool,
-}
-
-/// The most epochs any run may ask for.
-pub const MAX_EPOCHS: usize = 1_000_000;
-
-impl TrainConfig {
-    /// The original post's settings.
-    pub fn blog() -> Self {
-        TrainConfig {
-            recipe: Recipe::Blog,
-            hidden: vec![200],
-            activation: Hidden::Tanh,
-            dropout: 0.5,
-            input_dropout: 0.0,
-            seed: 0,
-            epochs: 200,
-            lr: 0.1,
-            batch_size: 1,
-            optimizer: OptimizerKind::Sgd,
-            weight_decay: 0.0,
-            max_norm: None,
-            schedule: Schedule::Constant,
-            validation_fraction: 0.0,
-            patience: None,
-            target_error: 0.01,
-            normalization: Normalization::Standardize,
-            augment: None,
-            threads: crate::linalg::default_threads(),
-            reference: false,
-        }
-    }
-
-    /// The correct recipe's defaults for the 8x8 digits, chosen by 10-seed sweeps
-    /// (see README): Adam at 2e-3 with a cosine decay over 100 epochs, batch 32,
-    /// dropout 0.5 on the hidden layer and 0.2 on the input pixels (the input
-    /// dropout is what lifted the median above 97.5%). A tenth of the training rows
-    /// is held out to pick the best epoch; early stopping is off unless `patience`
-    /// is set, since the cosine schedule already ends on a small rate.
-    pub fn standard() -> Self {
-        TrainConfig {
-            recipe: Recipe::Standard,
-            hidden: vec![200],
-            activation: Hidden::Tanh,
-            dropout: 0.5,
-            input_dropout: 0.2,
-            seed: 0,
-            epochs: 100,
-            lr: 2e-3,
-            batch_size: 32,
-            optimizer: OptimizerKind::Adam,
-            weight_decay: 0.0,
-            max_norm: None,
-            schedule: Schedule::Cosine,
-            validation_fraction: 0.1,
-            patience: None,
-            target_error: 0.0,
-            normalization: Normalization::Standardize,
-            augment: None,
-            threads: crate::linalg::default_threads(),
-            reference: false,
-        }
-    }
-
-    /// The defaults of `recipe`.
-    pub fn for_recipe(recipe: Recipe) -> Self {
-        match recipe {
-            Recipe::Blog => Self::blog(),
-            Recipe::Standard => Self::standard(),
-        }
-    }
-
-    /// Checks every setting against `train_rows` training rows, before anything
-    /// large is allocated. Messages say what a valid value looks like.
-    pub fn validate(&self, train_rows: usize) -> Result<()> {
-        let bad = |m: String| Err(Error::config(m));
-        if self.hidden.is_empty() || self.hidden.contains(&0) {
-            return bad(format!(
-                "invalid hidden sizes {:?}: each should be a whole number of units of at least \
-                 1, e.g. --hidden 200 or --hidden 256,128",
-                self.hidden
-            ));
-        }
-        if let Some(h) = self
-            .hidden
-            .iter()
-            .find(|&&h| h > MAX_LAYER_PARAMETERS / 1024)
-        {
-            return bad(format!(
-                "hidden size {h} is too large (at most {})",
-                MAX_LAYER_PARAMETERS / 1024
-            ));
-        }
-        if self.recipe == Recipe::Blog && self.hidden.len() != 1 {
-            return bad(
-                "the blog recipe reproduces the three-layer net: give one hidden size \
-                 (--hidden 200)"
-                    .into(),
-            );
-        }
-        for (name, p) in [
-            ("dropout", self.dropout),
-            ("input dropout", self.input_dropout),
-        ] {
-            if !(0.0..1.0).contains(&p) {
-                return bad(format!(
-                    "invalid {name} {p}, which should be a probability in [0, 1), e.g. 0.5 \
-                     (0 turns it off)"
-                ));
-            }
-        }
-        if self.threads == 0 {
-            return bad("invalid number of threads 0, which should be at least 1".into());
-        }
-        if self.epochs == 0 || self.epochs > MAX_EPOCHS {
-            return bad(format!(
-                "invalid number of epochs {}, which should be between 1 and {MAX_EPOCHS}",
-                self.epochs
-            ));
-        }
-        if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return bad(format!(
-                "invalid learning rate {}, which should be a positive number, e.g. 0.001",
-                self.lr
-            ));
-        }
-        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return bad(format!(
-                "invalid weight decay {}, which should be 0 or more",
-                self.weight_decay
-            ));
-        }
-        if let Some(c) = self.max_norm.filter(|c| !(*c > 0.0 && c.is_finite())) {
-            return bad(format!(
-                "invalid max-norm {c}, which should be a positive number, e.g. 3"
-            ));
-        }
-        if !(0.0..1.0).contains(&self.validation_fraction) {
-            return bad(format!(
-                "invalid validation fraction {}, which should be in [0, 1), e.g. 0.1",
-                self.validation_fraction
-            ));
-        }
-        if let Some(a) = &self.augment {
-            if self.recipe == Recipe::Blog {
-                return bad("--augment works with the standard recipe only".into());
-            }
-            a.validate()?;
-        }
-        if self.recipe == Recipe::Standard {
-            let fit_rows = train_rows - validation_len(train_rows, self.validation_fraction);
-            if self.batch_size == 0 || self.batch_size > fit_rows {
-                return bad(format!(
-                    "invalid batch size {}, which should be between 1 and the {fit_rows} rows \
-                     trained on",
-                    self.batch_size
-                ));
-            }
-            if self.patience.is_some() && self.validation_fraction == 0.0 {
-                return bad(
-                    "--patience needs a validation part: give --validation-fraction above 0".into(),
-                );
-            }
-        }
-        Ok(())
-    }
-}
-
-/// How many of `rows` rows a validation fraction holds out (at least one when > 0).
-pub fn validation_len(rows: usize, fraction: f64) -> usize {
-    if fraction <= 0.0 {
-        0
-    } else {
-        // At least one row, and at least one left to train on (none of either when
-        // there are fewer than two rows: the size checks then name the problem).
-        let most = rows.saturating_sub(1);
-        ((rows as f64 * fraction).round() as usize).clamp(most.min(1), most)
-    }
-}
+use crate::error::Result;
+use crate::nn::Mlp;
+use crate::normalize::Normalizer;
 
 /// What happened in one epoch.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -396,10 +152,10 @@ pub fn train(
     monitor: &mut impl Monitor,
 ) -> Result<Trained> {
     config.validate(rows.len())?;
-    match config.recipe {
-        Recipe::Blog if config.reference => blog::reference::train(config, data, rows, monitor),
-        Recipe::Blog => blog::train(config, data, rows, monitor),
-        Recipe::Standard => standard::train(config, data, rows, monitor),
+    match &config.recipe {
+        Recipe::Blog(b) if b.reference => blog::reference::train(config, data, rows, monitor),
+        Recipe::Blog(_) => blog::train(config, data, rows, monitor),
+        Recipe::Standard(_) => standard::train(config, data, rows, monitor),
     }
 }
 

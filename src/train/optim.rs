@@ -1,48 +1,22 @@
 //! Optimizers and learning-rate schedules for the `standard` recipe.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::Serialize;
 
 use crate::nn::{Gradients, Mlp};
 
-/// Which update rule to use.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+/// Which update rule to use (`--optimizer`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
-    /// `w -= lr * g`.
+    /// Plain gradient steps, w -= lr * g.
     Sgd,
-    /// Heavy-ball momentum 0.9, or Nesterov's look-ahead form.
-    Momentum { nesterov: bool },
-    /// Adam (Kingma and Ba, 2015) with beta1 0.9, beta2 0.999, eps 1e-8.
+    /// Heavy-ball momentum 0.9.
+    Momentum,
+    /// Nesterov's look-ahead momentum 0.9.
+    Nesterov,
+    /// Adam (Kingma and Ba, 2015): beta1 0.9, beta2 0.999, eps 1e-8.
     Adam,
-}
-
-impl FromStr for OptimizerKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "sgd" => Ok(OptimizerKind::Sgd),
-            "momentum" => Ok(OptimizerKind::Momentum { nesterov: false }),
-            "nesterov" => Ok(OptimizerKind::Momentum { nesterov: true }),
-            "adam" => Ok(OptimizerKind::Adam),
-            _ => Err(format!(
-                "unknown optimizer '{s}', which should be one of sgd, momentum, nesterov, adam"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for OptimizerKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OptimizerKind::Sgd => "sgd",
-            OptimizerKind::Momentum { nesterov: false } => "momentum",
-            OptimizerKind::Momentum { nesterov: true } => "nesterov",
-            OptimizerKind::Adam => "adam",
-        })
-    }
 }
 
 const MOMENTUM: f32 = 0.9;
@@ -138,7 +112,8 @@ fn update(
                     *w -= lr * (g + decay * *w);
                 }
             }
-            OptimizerKind::Momentum { nesterov } => {
+            OptimizerKind::Momentum | OptimizerKind::Nesterov => {
+                let nesterov = kind == OptimizerKind::Nesterov;
                 for ((w, &g), v) in w.iter_mut().zip(g).zip(first) {
                     let g = g + decay * *w;
                     *v = MOMENTUM * *v + g;
@@ -208,22 +183,28 @@ impl Schedule {
             }
         }
     }
+
+    /// `--schedule step`: the rate times 0.3 every 30 epochs.
+    pub const STEP: Schedule = Schedule::Step {
+        every: 30,
+        gamma: 0.3,
+    };
 }
 
-impl FromStr for Schedule {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "constant" => Ok(Schedule::Constant),
-            "cosine" => Ok(Schedule::Cosine),
-            "step" => Ok(Schedule::Step {
-                every: 30,
-                gamma: 0.3,
-            }),
-            _ => Err(format!(
-                "unknown schedule '{s}', which should be one of constant, step, cosine"
-            )),
-        }
+/// `--schedule constant|step|cosine`, with [`Schedule::STEP`] for `step`.
+#[cfg(feature = "cli")]
+impl clap::ValueEnum for Schedule {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Schedule::Constant, Schedule::STEP, Schedule::Cosine]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let (name, help) = match self {
+            Schedule::Constant => ("constant", "The same rate throughout"),
+            Schedule::Step { .. } => ("step", "The rate times 0.3 every 30 epochs"),
+            Schedule::Cosine => ("cosine", "Half a cosine from the rate down to zero"),
+        };
+        Some(clap::builder::PossibleValue::new(name).help(help))
     }
 }
 
@@ -262,12 +243,12 @@ mod tests {
     #[test]
     fn momentum_accumulates() {
         let mut net = one_weight(0.0);
-        let mut opt = Optimizer::new(OptimizerKind::Momentum { nesterov: false }, &net);
+        let mut opt = Optimizer::new(OptimizerKind::Momentum, &net);
         opt.step(&mut net, &grad(1.0), 0.1, 0.0); // v=1, w=-0.1
         opt.step(&mut net, &grad(1.0), 0.1, 0.0); // v=1.9, w=-0.29
         assert!((net.layers[0].weight[0] + 0.29).abs() < 1e-6);
         let mut net = one_weight(0.0);
-        let mut opt = Optimizer::new(OptimizerKind::Momentum { nesterov: true }, &net);
+        let mut opt = Optimizer::new(OptimizerKind::Nesterov, &net);
         opt.step(&mut net, &grad(1.0), 0.1, 0.0); // v=1, w=-0.1*(1+0.9)=-0.19
         assert!((net.layers[0].weight[0] + 0.19).abs() < 1e-6);
     }

@@ -1,6 +1,6 @@
 //! Settings that suit each kind of data set: the 8x8 digits, and the MNIST family.
 
-use super::{OptimizerKind, Recipe, Schedule, TrainConfig};
+use super::{OptimizerKind, Recipe, RecipeKind, Schedule, StandardSettings, TrainConfig};
 use crate::augment::Augment;
 use crate::data::DataSource;
 use crate::nn::Hidden;
@@ -33,17 +33,10 @@ impl TrainConfig {
     pub fn mnist() -> Self {
         TrainConfig {
             hidden: vec![800],
-            activation: Hidden::Relu,
             dropout: 0.5,
-            input_dropout: 0.2,
             epochs: 24,
             lr: 2e-3,
-            batch_size: 256,
-            optimizer: OptimizerKind::Adam,
-            schedule: Schedule::Cosine,
-            validation_fraction: 1.0 / 12.0,
-            patience: None,
-            normalization: Normalization::Scale,
+            recipe: Recipe::Standard(StandardSettings::mnist()),
             ..TrainConfig::standard()
         }
     }
@@ -55,28 +48,51 @@ impl TrainConfig {
     /// full strength the 800 units underfit the distorted images.
     pub fn mnist_augmented() -> Self {
         TrainConfig {
-            augment: Some(Augment::mnist()),
             epochs: 60,
             dropout: 0.3,
-            input_dropout: 0.0,
+            recipe: Recipe::Standard(StandardSettings {
+                augment: Some(Augment::mnist()),
+                input_dropout: 0.0,
+                ..StandardSettings::mnist()
+            }),
             ..TrainConfig::mnist()
         }
     }
 
-    /// The defaults of `recipe` for data from `source`: the blog recipe is always
-    /// the post's; the standard recipe uses [`TrainConfig::standard`] for the 8x8
-    /// digits and [`TrainConfig::mnist`] (or its augmented form) for everything
+    /// The defaults of the recipe `kind` for data from `source`: the blog recipe is
+    /// always the post's; the standard recipe uses [`TrainConfig::standard`] for the
+    /// 8x8 digits and [`TrainConfig::mnist`] (or its augmented form) for everything
     /// else, which is MNIST-like data in practice (IDX, 28x28 CSV or image folders).
-    pub fn for_data(recipe: Recipe, source: &DataSource, augment: bool) -> Self {
-        match (recipe, source, augment) {
-            (Recipe::Blog, ..) => TrainConfig::blog(),
-            (Recipe::Standard, DataSource::Digits, false) => TrainConfig::standard(),
-            (Recipe::Standard, DataSource::Digits, true) => TrainConfig {
-                augment: Some(Augment::digits()),
+    pub fn for_data(kind: RecipeKind, source: &DataSource, augment: bool) -> Self {
+        match (kind, source, augment) {
+            (RecipeKind::Blog, ..) => TrainConfig::blog(),
+            (RecipeKind::Standard, DataSource::Digits, false) => TrainConfig::standard(),
+            (RecipeKind::Standard, DataSource::Digits, true) => TrainConfig {
+                recipe: Recipe::Standard(StandardSettings {
+                    augment: Some(Augment::digits()),
+                    ..StandardSettings::digits()
+                }),
                 ..TrainConfig::standard()
             },
-            (Recipe::Standard, _, false) => TrainConfig::mnist(),
-            (Recipe::Standard, _, true) => TrainConfig::mnist_augmented(),
+            (RecipeKind::Standard, _, false) => TrainConfig::mnist(),
+            (RecipeKind::Standard, _, true) => TrainConfig::mnist_augmented(),
+        }
+    }
+}
+
+impl StandardSettings {
+    /// The MNIST preset's own settings (see [`TrainConfig::mnist`]).
+    pub fn mnist() -> Self {
+        StandardSettings {
+            activation: Hidden::Relu,
+            input_dropout: 0.2,
+            batch_size: 256,
+            optimizer: OptimizerKind::Adam,
+            schedule: Schedule::Cosine,
+            validation_fraction: 1.0 / 12.0,
+            patience: None,
+            normalization: Normalization::Scale,
+            ..StandardSettings::digits()
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::score::metrics;
 const AUGMENT_STREAM: u64 = 0xA5A5_5A5A_0F0F_F0F0;
 
 /// Trains with mini-batches on `rows` of `data` (see the module docs). The inputs
-/// are normalised as `config.normalization` says, fitted on the rows actually
+/// are normalised as the settings' `normalization` says, fitted on the rows actually
 /// trained on (not the validation part, not the test set).
 pub fn train(
     config: &TrainConfig,
@@ -31,7 +31,8 @@ pub fn train(
     rows: &[usize],
     monitor: &mut impl Monitor,
 ) -> Result<Trained> {
-    let normalizer = |fit_rows: &[usize]| config.normalization.fit(data, fit_rows);
+    let normalization = config.standard_settings("standard::train")?.normalization;
+    let normalizer = |fit_rows: &[usize]| normalization.fit(data, fit_rows);
     train_with(config, data, rows, normalizer, monitor)
 }
 
@@ -44,12 +45,13 @@ pub fn train_with(
     fit_normalizer: impl FnOnce(&[usize]) -> Normalizer,
     monitor: &mut impl Monitor,
 ) -> Result<Trained> {
+    let settings = config.standard_settings("standard::train_with")?;
     let started = Instant::now();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.seed);
     let mut order = rows.to_vec();
     order.shuffle(&mut rng);
     let val_rows =
-        order.split_off(order.len() - validation_len(order.len(), config.validation_fraction));
+        order.split_off(order.len() - validation_len(order.len(), settings.validation_fraction));
     let normalizer = fit_normalizer(&order);
 
     let spec = NetSpec {
@@ -58,21 +60,21 @@ pub fn train_with(
             .chain(config.hidden.iter().copied())
             .chain([data.classes])
             .collect(),
-        activation: config.activation.into(),
+        activation: settings.activation.into(),
         bias: true,
         init: Init::Scaled,
     };
     let mut net = Mlp::new(&spec, &mut rng)?;
-    let mut opt = Optimizer::new(config.optimizer, &net);
-    let batch = config.batch_size.min(order.len());
-    let mut ws = Workspace::new(&net, batch);
+    let mut opt = Optimizer::new(settings.optimizer, &net);
+    let batch = settings.batch_size.min(order.len());
+    let mut ws = Workspace::new(&net, batch).with_threads(config.threads);
     let mut grads = Gradients::zeros_like(&net);
     let mut x = vec![0.0; batch * data.features()];
     let mut y = vec![0u8; batch];
     let validation = Scorer::new(data, &val_rows, &normalizer);
     // Distortions draw from their own generator, so turning them on leaves the
     // weights, shuffles and dropout masks of a run the same.
-    let mut augment = config.augment.map(|a| {
+    let mut augment = settings.augment.map(|a| {
         let rng = Xoshiro256PlusPlus::seed_from_u64(config.seed ^ AUGMENT_STREAM);
         (Distorter::new(a, (data.height, data.width)), rng)
     });
@@ -85,7 +87,7 @@ pub fn train_with(
         }
     ];
     let dropout = Dropout {
-        input: config.input_dropout,
+        input: settings.input_dropout,
         hidden: config.dropout,
     };
 
@@ -99,7 +101,7 @@ pub fn train_with(
         // The weights at the end of the last finite epoch: what a diverging run keeps.
         last_good.clone_from(&net);
         order.shuffle(&mut rng);
-        let lr = config.schedule.rate(config.lr, epoch, config.epochs);
+        let lr = settings.schedule.rate(config.lr, epoch, config.epochs);
         let mut loss_sum = 0.0f64;
         for (b, chunk) in order.chunks(batch).enumerate() {
             let n = chunk.len();
@@ -123,8 +125,8 @@ pub fn train_with(
                 stop = Stop::Diverged { epoch, loss };
                 break 'epochs;
             }
-            opt.step(&mut net, &grads, lr, config.weight_decay);
-            if let Some(c) = config.max_norm {
+            opt.step(&mut net, &grads, lr, settings.weight_decay);
+            if let Some(c) = settings.max_norm {
                 apply_max_norm(&mut net, c);
             }
             loss_sum += f64::from(loss) * n as f64;
@@ -163,7 +165,7 @@ pub fn train_with(
             stop = Stop::Interrupted { epoch };
             break;
         }
-        if let (Some(p), Some((_, best_epoch, _))) = (config.patience, &best)
+        if let (Some(p), Some((_, best_epoch, _))) = (settings.patience, &best)
             && epoch - best_epoch >= p
         {
             stop = Stop::EarlyStopped { epoch };

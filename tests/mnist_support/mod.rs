@@ -13,7 +13,7 @@ use digitnet::Model;
 use digitnet::data::Dataset;
 use digitnet::model::{InputInfo, TrainingSummary};
 use digitnet::normalize::Normalizer;
-use digitnet::train::{Silent, TrainConfig, standard};
+use digitnet::train::{Recipe, Silent, StandardSettings, TrainConfig, standard};
 use image::{GrayImage, Luma};
 
 fn gunzip(path: &Path) -> Vec<u8> {
@@ -67,12 +67,17 @@ pub fn fixtures() -> PathBuf {
 /// seed 0) on the first `n` MNIST training images, inputs scaled to 0..1.
 pub fn train_mnist_model(n: usize, hidden: usize, epochs: usize) -> Model {
     let data = mnist("train", n);
-    let mut config = TrainConfig::standard();
-    config.hidden = vec![hidden];
-    config.epochs = epochs;
-    config.validation_fraction = 0.0;
-    config.patience = None;
-    config.dropout = 0.2;
+    let config = TrainConfig {
+        hidden: vec![hidden],
+        epochs,
+        dropout: 0.2,
+        recipe: Recipe::Standard(StandardSettings {
+            validation_fraction: 0.0,
+            patience: None,
+            ..StandardSettings::digits()
+        }),
+        ..TrainConfig::standard()
+    };
     let rows: Vec<usize> = (0..data.len()).collect();
     let scale = |_: &[usize]| Normalizer::Scale { pixel_max: 255.0 };
     let trained = standard::train_with(&config, &data, &rows, scale, &mut Silent).unwrap();
@@ -92,6 +97,7 @@ pub fn train_mnist_model(n: usize, hidden: usize, epochs: usize) -> Model {
         trained.net,
         trained.normalizer,
         InputInfo::of(&data),
+        data.class_names.clone(),
         summary,
     )
     .unwrap()
