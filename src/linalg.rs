@@ -130,46 +130,41 @@ fn vector_times_matrix(
     beta: f32,
     c: &mut [f32],
 ) {
-    crate::simd::dispatch!(fn(
-        k: usize,
-        n: usize,
-        a: &[f32],
-        b: &[f32],
-        op_b: Op,
-        beta: f32,
-        c: &mut [f32],
-    ) -> () {
-        if beta == 0.0 {
-            c.fill(0.0);
-        } else {
-            for v in c.iter_mut() {
-                *v *= beta;
+    crate::simd::run(
+        #[inline(always)]
+        || {
+            if beta == 0.0 {
+                c.fill(0.0);
+            } else {
+                for v in c.iter_mut() {
+                    *v *= beta;
+                }
             }
-        }
-        match op_b {
-            // B is k x n and nothing to add to: c = sum of a_p * (row p of B) over the
-            // nonzero a_p, in blocks of columns summed in registers.
-            Op::N if beta == 0.0 => {
-                let mut entries = Vec::new();
-                sparse::list_nonzero(a, &mut entries);
-                sparse::combine_rows(&entries, b, n, c);
-            }
-            // B is k x n: c += a_p * (row p of B), row after row.
-            Op::N => {
-                for (&ap, row) in a.iter().zip(b.chunks_exact(n).take(k)) {
-                    for (v, &w) in c.iter_mut().zip(row) {
-                        *v = ap.mul_add(w, *v);
+            match op_b {
+                // B is k x n and nothing to add to: c = sum of a_p * (row p of B) over the
+                // nonzero a_p, in blocks of columns summed in registers.
+                Op::N if beta == 0.0 => {
+                    let mut entries = Vec::new();
+                    sparse::list_nonzero(a, &mut entries);
+                    sparse::combine_rows(&entries, b, n, c);
+                }
+                // B is k x n: c += a_p * (row p of B), row after row.
+                Op::N => {
+                    for (&ap, row) in a.iter().zip(b.chunks_exact(n).take(k)) {
+                        for (v, &w) in c.iter_mut().zip(row) {
+                            *v = ap.mul_add(w, *v);
+                        }
+                    }
+                }
+                // B is n x k: c_j += a . (row j of B), summed over 16 lanes.
+                Op::T => {
+                    for (v, row) in c.iter_mut().zip(b.chunks_exact(k)) {
+                        *v += dot16(a, row);
                     }
                 }
             }
-            // B is n x k: c_j += a . (row j of B), summed over 16 lanes.
-            Op::T => {
-                for (v, row) in c.iter_mut().zip(b.chunks_exact(k)) {
-                    *v += dot16(a, row);
-                }
-            }
-        }
-    })
+        },
+    )
 }
 
 /// `x . y` in sixteen independent lanes (so it vectorises), then summed in order.

@@ -110,18 +110,15 @@ impl Normalizer {
     /// Gathers `rows` of `data` into `dst` (row-major), normalised.
     /// (Compiled for AVX2 and AVX-512 as well: a batch's divisions, 16 at a time.)
     pub fn gather(&self, data: &Dataset, rows: &[usize], dst: &mut [f32]) {
-        let norm = self;
-        crate::simd::dispatch!(fn(
-            norm: &Normalizer,
-            data: &Dataset,
-            rows: &[usize],
-            dst: &mut [f32],
-        ) -> () {
-            let f = data.features();
-            for (out, &r) in dst.chunks_exact_mut(f).zip(rows) {
-                norm.apply(data.image(r), out);
-            }
-        })
+        crate::simd::run(
+            #[inline(always)]
+            || {
+                let f = data.features();
+                for (out, &r) in dst.chunks_exact_mut(f).zip(rows) {
+                    self.apply(data.image(r), out);
+                }
+            },
+        )
     }
 
     /// All of `data`, normalised, as one row-major matrix.

@@ -3,7 +3,7 @@
 //! The loops we write ourselves (the sparse products, activations, the optimizer,
 //! the blog recipe's per-sample updates) are plain Rust that the compiler
 //! vectorises, but a portable build only targets the baseline instructions (SSE2 on
-//! x86-64, NEON on aarch64). `dispatch!` compiles such a loop three times
+//! x86-64, NEON on aarch64). [`run`] compiles such a loop three times
 //! (portable, AVX2+FMA, AVX-512) and calls the one [`level`] names.
 //!
 //! [`level`] is the best [`Level`] the processor supports, unless the environment
@@ -201,32 +201,39 @@ pub fn gemm_kernel() -> Level {
     Level::Portable
 }
 
-/// Runs `$body` (an expression using the given variables) compiled for the
-/// [`level`] of the calling thread. Helpers it calls must be `#[inline(always)]` to
-/// be compiled along with it.
-macro_rules! dispatch {
-    (fn($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty $body:block) => {{
-        #[inline(always)]
-        fn generic($($arg: $ty),*) -> $ret $body
+/// Runs `kernel` compiled for the calling thread's [`level`].
+///
+/// Write the kernel as a closure marked `#[inline(always)]` (an attribute on a
+/// closure passed to a call is stable Rust), and mark the helpers it calls the same
+/// way: the closure and its helpers are then compiled into each of the copies below,
+/// with the vector instructions of that copy's level. A closure without the mark is
+/// compiled on its own, for the baseline only.
+#[inline(always)]
+pub(crate) fn run<R>(kernel: impl FnOnce() -> R) -> R {
+    match level() {
+        // SAFETY: `level` names only levels the processor supports.
         #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
-        fn avx512($($arg: $ty),*) -> $ret { generic($($arg),*) }
+        Level::Avx512 => unsafe { avx512(kernel) },
+        // SAFETY: as above.
         #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        fn avx2($($arg: $ty),*) -> $ret { generic($($arg),*) }
-        match crate::simd::level() {
-            // SAFETY: `level` names only levels the processor supports.
-            #[cfg(target_arch = "x86_64")]
-            crate::simd::Level::Avx512 => unsafe { avx512($($arg),*) },
-            // SAFETY: as above.
-            #[cfg(target_arch = "x86_64")]
-            crate::simd::Level::Avx2 => unsafe { avx2($($arg),*) },
-            _ => generic($($arg),*),
-        }
-    }};
+        Level::Avx2 => unsafe { avx2(kernel) },
+        _ => kernel(),
+    }
 }
 
-pub(crate) use dispatch;
+/// [`run`]'s AVX-512 copy of a kernel.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+fn avx512<R>(kernel: impl FnOnce() -> R) -> R {
+    kernel()
+}
+
+/// [`run`]'s AVX2 copy of a kernel.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn avx2<R>(kernel: impl FnOnce() -> R) -> R {
+    kernel()
+}
 
 #[cfg(test)]
 mod tests {

@@ -177,29 +177,31 @@ fn list_rows(
     starts: &mut Vec<usize>,
     entries: &mut Vec<(u32, f32)>,
 ) -> bool {
-    crate::simd::dispatch!(fn(
-        a: &[f32],
-        cols: usize,
-        limit: usize,
-        starts: &mut Vec<usize>,
-        entries: &mut Vec<(u32, f32)>,
-    ) -> bool {
-        for row in a.chunks_exact(cols.max(1)) {
-            list_nonzero(row, entries);
-            starts.push(entries.len());
-            if entries.len() > limit {
-                return false;
+    crate::simd::run(
+        #[inline(always)]
+        || {
+            for row in a.chunks_exact(cols.max(1)) {
+                list_nonzero(row, entries);
+                starts.push(entries.len());
+                if entries.len() > limit {
+                    return false;
+                }
             }
-        }
-        true
-    })
+            true
+        },
+    )
 }
 
 /// The number of nonzero entries of `a` (compiled for AVX2 and AVX-512 as well).
 fn count_nonzero(a: &[f32]) -> usize {
-    crate::simd::dispatch!(fn(a: &[f32]) -> usize {
-        nonzero_masks(a).map(|(_, bits)| bits.count_ones() as usize).sum()
-    })
+    crate::simd::run(
+        #[inline(always)]
+        || {
+            nonzero_masks(a)
+                .map(|(_, bits)| bits.count_ones() as usize)
+                .sum()
+        },
+    )
 }
 
 /// From this many rows on, the forward product goes by groups of rows (see
@@ -245,17 +247,13 @@ pub fn sparse_times_dense(
         &mut a.groups,
         |first, block, groups| {
             let mine = &dense[first * k..][..block.len() / m * k];
-            crate::simd::dispatch!(fn(
-                groups: &mut RowGroups,
-                mine: &[f32],
-                k: usize,
-                b: &[f32],
-                m: usize,
-                block: &mut [f32],
-            ) -> () {
-                groups.list(mine, k);
-                combine_groups(groups, b, m, block, crate::simd::level())
-            })
+            crate::simd::run(
+                #[inline(always)]
+                || {
+                    groups.list(mine, k);
+                    combine_groups(groups, b, m, block, crate::simd::level())
+                },
+            )
         },
     );
 }
@@ -286,9 +284,10 @@ fn combine_in_threads(lists: Lists<'_>, b: &[f32], m: usize, out: &mut [f32], th
             starts: &lists.starts[first..],
             entries: lists.entries,
         };
-        crate::simd::dispatch!(fn(mine: Lists<'_>, b: &[f32], m: usize, block: &mut [f32]) -> () {
-            combine_all(mine, b, m, block)
-        })
+        crate::simd::run(
+            #[inline(always)]
+            || combine_all(mine, b, m, block),
+        )
     });
 }
 

@@ -33,51 +33,47 @@ impl Activation {
     /// empty: no bias, no dropout; `mask` is `rows x width`). Compiled for AVX2 and
     /// AVX-512 as well, chosen at run time. Softmax ignores the mask.
     pub fn apply_fused(self, z: &mut [f32], width: usize, bias: &[f32], mask: &[f32]) {
-        let act = self;
-        crate::simd::dispatch!(fn(
-            act: Activation,
-            z: &mut [f32],
-            width: usize,
-            bias: &[f32],
-            mask: &[f32],
-        ) -> () {
-            for (r, row) in z.chunks_exact_mut(width).enumerate() {
-                if !bias.is_empty() {
-                    for (v, &b) in row.iter_mut().zip(bias) {
-                        *v += b;
-                    }
-                }
-                match act {
-                    Activation::Softmax => {
-                        softmax_in_place(row);
-                        continue;
-                    }
-                    // Plain loops, not closures: a closure is compiled on its own,
-                    // without the vector instructions `dispatch!` enables here.
-                    Activation::Tanh => {
-                        for v in row.iter_mut() {
-                            *v = fast_tanh(*v);
+        crate::simd::run(
+            #[inline(always)]
+            || {
+                for (r, row) in z.chunks_exact_mut(width).enumerate() {
+                    if !bias.is_empty() {
+                        for (v, &b) in row.iter_mut().zip(bias) {
+                            *v += b;
                         }
                     }
-                    Activation::Relu => {
-                        for v in row.iter_mut() {
-                            *v = v.max(0.0);
+                    match self {
+                        Activation::Softmax => {
+                            softmax_in_place(row);
+                            continue;
+                        }
+                        // Plain loops, not closures: a closure is compiled on its own,
+                        // without the vector instructions `simd::run` enables here.
+                        Activation::Tanh => {
+                            for v in row.iter_mut() {
+                                *v = fast_tanh(*v);
+                            }
+                        }
+                        Activation::Relu => {
+                            for v in row.iter_mut() {
+                                *v = v.max(0.0);
+                            }
+                        }
+                        Activation::Sigmoid => {
+                            for v in row.iter_mut() {
+                                *v = 1.0 / (1.0 + (-*v).exp());
+                            }
+                        }
+                        Activation::Identity => {}
+                    }
+                    if let Some(m) = mask.get(r * width..(r + 1) * width) {
+                        for (v, &m) in row.iter_mut().zip(m) {
+                            *v *= m;
                         }
                     }
-                    Activation::Sigmoid => {
-                        for v in row.iter_mut() {
-                            *v = 1.0 / (1.0 + (-*v).exp());
-                        }
-                    }
-                    Activation::Identity => {}
                 }
-                if let Some(m) = mask.get(r * width..(r + 1) * width) {
-                    for (v, &m) in row.iter_mut().zip(m) {
-                        *v *= m;
-                    }
-                }
-            }
-        })
+            },
+        )
     }
 
     /// The derivative `f'(z)` written in terms of the output `y = f(z)`, which is
@@ -161,7 +157,7 @@ pub fn softmax_in_place(row: &mut [f32]) {
 /// `float`): within a few ULP of the true value, and unlike libm's `tanhf` it has
 /// no branches, so the compiler vectorises it. It dominates the hidden layer's cost.
 /// Horner's steps are fused multiply-adds: half the instructions and the latency,
-/// the same bits on every processor (call it where `simd::dispatch!` enabled FMA).
+/// the same bits on every processor (call it where `simd::run` enabled FMA).
 #[inline(always)]
 pub fn fast_tanh(x: f32) -> f32 {
     const CLAMP: f32 = 7.905_311;

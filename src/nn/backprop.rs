@@ -301,14 +301,10 @@ fn scale_by_local_derivative(delta: &mut [f32], outputs: &[f32], mask: &[f32], a
     if act == Activation::Relu {
         return relu_local_derivative(delta, outputs, mask);
     }
-    crate::simd::dispatch!(fn(
-        delta: &mut [f32],
-        outputs: &[f32],
-        mask: &[f32],
-        act: Activation,
-    ) -> () {
-        scale_loop(delta, outputs, mask, act)
-    })
+    crate::simd::run(
+        #[inline(always)]
+        || scale_loop(delta, outputs, mask, act),
+    )
 }
 
 #[inline(always)]
@@ -332,17 +328,20 @@ fn scale_loop(delta: &mut [f32], outputs: &[f32], mask: &[f32], act: Activation)
 /// a unit passes its gradient (times its mask value) exactly when its output is
 /// positive, and a dropped unit's output is 0, so no division is needed.
 fn relu_local_derivative(delta: &mut [f32], outputs: &[f32], mask: &[f32]) {
-    crate::simd::dispatch!(fn(delta: &mut [f32], outputs: &[f32], mask: &[f32]) -> () {
-        if mask.is_empty() {
-            for (d, &y) in delta.iter_mut().zip(outputs) {
-                *d = if y > 0.0 { *d } else { 0.0 };
+    crate::simd::run(
+        #[inline(always)]
+        || {
+            if mask.is_empty() {
+                for (d, &y) in delta.iter_mut().zip(outputs) {
+                    *d = if y > 0.0 { *d } else { 0.0 };
+                }
+            } else {
+                for ((d, &y), &m) in delta.iter_mut().zip(outputs).zip(mask) {
+                    *d = if y > 0.0 { *d * m } else { 0.0 };
+                }
             }
-        } else {
-            for ((d, &y), &m) in delta.iter_mut().zip(outputs).zip(mask) {
-                *d = if y > 0.0 { *d * m } else { 0.0 };
-            }
-        }
-    })
+        },
+    )
 }
 
 #[cfg(test)]

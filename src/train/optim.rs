@@ -96,17 +96,9 @@ fn update(
         first.map_or(&mut [][..], |v| &mut v[..]),
         second.map_or(&mut [][..], |v| &mut v[..]),
     );
-    crate::simd::dispatch!(fn(
-        kind: OptimizerKind,
-        steps: i32,
-        w: &mut [f32],
-        g: &[f32],
-        decay: f32,
-        lr: f32,
-        first: &mut [f32],
-        second: &mut [f32],
-    ) -> () {
-        match kind {
+    crate::simd::run(
+        #[inline(always)]
+        || match kind {
             OptimizerKind::Sgd => {
                 for (w, &g) in w.iter_mut().zip(g) {
                     *w -= lr * (g + decay * *w);
@@ -130,8 +122,8 @@ fn update(
                     *w -= lr * (*m * c1) / ((*v * c2).sqrt() + EPS);
                 }
             }
-        }
-    })
+        },
+    )
 }
 
 /// Scales each unit's incoming weight vector (a column of `W`) down to norm `c`

@@ -378,14 +378,10 @@ fn dot(x: &[f32], y: &[f32]) -> f32 {
 
 impl Learner for Fast {
     fn epoch(&mut self, labels: &[u8], lr: f32, dropout: f32, rng: &mut Xoshiro256PlusPlus) -> f64 {
-        let (net, job) = (self, (labels, lr, dropout));
-        crate::simd::dispatch!(fn(
-            net: &mut Fast,
-            job: (&[u8], f32, f32),
-            rng: &mut Xoshiro256PlusPlus,
-        ) -> f64 {
-            net.epoch_body(job.0, job.1, job.2, rng)
-        })
+        crate::simd::run(
+            #[inline(always)]
+            || self.epoch_body(labels, lr, dropout, rng),
+        )
     }
 
     fn is_finite(&self) -> bool {
