@@ -9,7 +9,7 @@
 //! The steps, each a small function:
 //!
 //! 1. **grayscale**, 0.0 black ..= 1.0 white ([`Gray`]; `open` flattens colour and
-//!    transparency);
+//!    transparency, and turns a photo upright by its EXIF orientation);
 //! 2. **the cleaned ink** ([`ink::ink_map`]): the picture is shrunk to at most
 //!    [`ink::ANALYSIS_SIDE`] pixels a side; the paper's shade is estimated
 //!    everywhere from a coarse copy (a rank filter and a blur), and the picture is

@@ -1,5 +1,10 @@
 //! Reading image files (PNG, JPEG, BMP, GIF, PGM) into a [`Gray`] picture.
 //!
+//! A picture is returned as it is seen: a phone stores a photo taken upright or
+//! upside down as the sensor read it, with an EXIF Orientation tag that says how
+//! to turn it, and the tag is applied (an unreadable tag leaves the picture as
+//! stored).
+//!
 //! The size is read from the file's header and checked before anything is
 //! decoded, so a 30,000 x 30,000 picture (a few bytes on disk, gigabytes in
 //! memory) is refused without allocating it.
@@ -8,6 +13,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Seek};
 use std::path::Path;
 
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 
 use super::Gray;
@@ -87,17 +93,26 @@ fn jpeg_luma(bytes: &[u8], origin: &str) -> Result<Option<Gray>> {
     if decoder.output_colorspace() != Some(ColorSpace::Luma) {
         return Ok(None);
     }
+    let orientation = decoder
+        .exif()
+        .and_then(|exif| Orientation::from_exif_chunk(exif))
+        .unwrap_or(Orientation::NoTransforms);
     let Ok(luma) = decoder.decode() else {
         return Ok(None);
     };
-    let (width, height) = (size.0 as usize, size.1 as usize);
-    if luma.len() != width * height {
+    let Some(stored) = image::GrayImage::from_raw(size.0, size.1, luma) else {
         return Ok(None);
-    }
+    };
+    let mut upright = DynamicImage::ImageLuma8(stored);
+    upright.apply_orientation(orientation);
     Ok(Some(Gray {
-        width,
-        height,
-        pixels: luma.iter().map(|&v| f32::from(v) / 255.0).collect(),
+        width: upright.width() as usize,
+        height: upright.height() as usize,
+        pixels: upright
+            .as_bytes()
+            .iter()
+            .map(|&v| f32::from(v) / 255.0)
+            .collect(),
     }))
 }
 
@@ -111,7 +126,10 @@ fn decode_from(reader: impl BufRead + Seek, len: u64, origin: &str) -> Result<Gr
     decoder
         .set_limits(picture_sized(decoder.total_bytes()))
         .map_err(|e| image_error(origin, e))?;
-    let image = DynamicImage::from_decoder(decoder).map_err(|e| image_error(origin, e))?;
+    // A broken EXIF block leaves the picture as stored rather than unreadable.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| image_error(origin, e))?;
+    image.apply_orientation(orientation);
     Ok(to_gray(image))
 }
 
@@ -424,5 +442,92 @@ mod tests {
         let gray = decode(&png_bytes(img.into()), "g").unwrap();
         assert_eq!((gray.width, gray.height), (3, 1));
         assert_eq!(gray.pixels, vec![0.0, 0.2, 1.0]);
+    }
+
+    /// An EXIF block (TIFF, little-endian) holding one Orientation tag (0x0112).
+    fn exif_orientation(value: u16) -> Vec<u8> {
+        let mut exif = b"II*\0".to_vec();
+        exif.extend(8u32.to_le_bytes()); // the first directory follows the header
+        exif.extend(1u16.to_le_bytes()); // one entry
+        exif.extend(0x0112u16.to_le_bytes());
+        exif.extend(3u16.to_le_bytes()); // SHORT
+        exif.extend(1u32.to_le_bytes());
+        exif.extend(value.to_le_bytes());
+        exif.extend([0, 0]);
+        exif.extend(0u32.to_le_bytes()); // no next directory
+        exif
+    }
+
+    /// A 48x32 picture as seen upright: white, a black square in the top-left
+    /// corner and a grey bar along the bottom, so any turn or flip moves them.
+    fn upright() -> image::GrayImage {
+        image::GrayImage::from_fn(48, 32, |x, y| match (x, y) {
+            (0..12, 0..12) => image::Luma([0]),
+            (_, 26..) => image::Luma([128]),
+            _ => image::Luma([255]),
+        })
+    }
+
+    /// `stored` written as `format` with an EXIF Orientation tag of `tag`.
+    fn tagged(stored: DynamicImage, format: ImageFormat, tag: u16) -> Vec<u8> {
+        use image::ImageEncoder;
+        use image::codecs::{jpeg::JpegEncoder, png::PngEncoder};
+        let mut out = Vec::new();
+        let (w, h, colour) = (stored.width(), stored.height(), stored.color());
+        let exif = exif_orientation(tag);
+        match format {
+            ImageFormat::Jpeg => {
+                let mut encoder = JpegEncoder::new_with_quality(&mut out, 95);
+                encoder.set_exif_metadata(exif).unwrap();
+                encoder.write_image(stored.as_bytes(), w, h, colour.into())
+            }
+            _ => {
+                let mut encoder = PngEncoder::new(&mut out);
+                encoder.set_exif_metadata(exif).unwrap();
+                encoder.write_image(stored.as_bytes(), w, h, colour.into())
+            }
+        }
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn pictures_stored_turned_are_read_upright() {
+        use image::imageops::{rotate90, rotate180, rotate270};
+        let up = upright();
+        // EXIF 6: shown turned a quarter clockwise (a phone held upright); 3: half a
+        // turn; 8: a quarter anticlockwise; 1: as stored.
+        for (tag, stored) in [
+            (6, rotate270(&up)),
+            (3, rotate180(&up)),
+            (8, rotate90(&up)),
+            (1, up.clone()),
+        ] {
+            let grey = DynamicImage::from(stored);
+            let colour = DynamicImage::from(grey.to_rgb8());
+            for (name, bytes) in [
+                ("grey JPEG", tagged(grey.clone(), ImageFormat::Jpeg, tag)),
+                ("colour JPEG", tagged(colour, ImageFormat::Jpeg, tag)),
+                ("PNG", tagged(grey, ImageFormat::Png, tag)),
+            ] {
+                let gray = decode(&bytes, name).unwrap();
+                assert_eq!((gray.width, gray.height), (48, 32), "{name}, tag {tag}");
+                let (corner, bar, paper) = (gray.at(4, 4), gray.at(24, 30), gray.at(40, 4));
+                assert!(
+                    corner < 0.1 && (bar - 0.5).abs() < 0.1 && paper > 0.9,
+                    "{name}, tag {tag}: corner {corner}, bar {bar}, paper {paper}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_broken_orientation_tag_leaves_the_picture_as_stored() {
+        let stored = DynamicImage::from(upright());
+        for format in [ImageFormat::Jpeg, ImageFormat::Png] {
+            let gray = decode(&tagged(stored.clone(), format, 99), "odd tag").unwrap();
+            assert_eq!((gray.width, gray.height), (48, 32), "{format:?}");
+            assert!(gray.at(4, 4) < 0.1, "{format:?}");
+        }
     }
 }
