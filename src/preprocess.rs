@@ -1,7 +1,7 @@
 //! Turning a picture of a digit into what the network was trained on.
 //!
 //! [`prepare`] is the one function that does it, for `predict`, for image folders
-//! ([`crate::data::folder`]) and for the web page; [`prepare_pixels`] is the same for
+//! (`data::folder`) and for the web page; [`prepare_pixels`] is the same for
 //! raw grey values (a canvas sent as JSON), and `open` / `decode` read an image file
 //! or an upload (feature `images`, the only part that needs the `image` crate;
 //! JPEG files are decoded straight to grey).

@@ -222,12 +222,7 @@ fn concurrent_large_uploads_stay_within_the_servers_memory_budget() {
     img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
     drop(img);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = common::free_addr();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_digitnet"));
     cmd.args(["serve", "--addr", &addr])
         .env("MALLOC_ARENA_MAX", "2")

@@ -155,12 +155,7 @@ fn a_full_stdout_is_reported_after_the_model_is_saved() {
 /// `digitnet serve` whose stdout is `stdout`; returns the child and its address, read
 /// from stderr's lines (the URL is repeated there when stdout cannot take it).
 fn serve_with_stdout(stdout: Stdio) -> (std::process::Child, String, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = common::free_addr();
     let (child, seen) = common::serve(&addr, stdout);
     (child, addr, seen)
 }

@@ -1,8 +1,8 @@
 //! Data sets: labelled images as one contiguous `f32` matrix, and how to split them.
 //!
 //! A [`Dataset`] keeps pixels in the source's own scale (0..16 for the 8x8 digits,
-//! 0..255 for MNIST); normalisation is the trainer's business (see
-//! [`crate::normalize`]), so one copy of the data serves every recipe.
+//! 0..255 for MNIST); normalisation is the trainer's business (the `normalize`
+//! module, which builds on this one), so one copy of the data serves every recipe.
 
 pub mod csv;
 pub mod digits;

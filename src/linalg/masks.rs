@@ -1,7 +1,6 @@
 //! Bit masks of where a row's values are not zero, sixteen values at a time: what
-//! both the by-row lists ([`super::sparse`]) and the row groups
-//! ([`super::row_groups`]) are built from, kept apart so that neither of the two
-//! needs the other for it.
+//! both the by-row lists (`sparse.rs`) and the row groups (`row_groups.rs`) are
+//! built from, kept apart so that neither of the two needs the other for it.
 
 /// Lanes per nonzero mask.
 pub(super) const MASK_LANES: usize = 16;

@@ -68,6 +68,12 @@ pub fn assert_refused(out: &Output, expected: &str) {
     assert!(err.contains(expected), "{err}");
 }
 
+/// A loopback address whose port was free a moment ago, for a server to bind.
+pub fn free_addr() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
 /// Starts `digitnet serve --addr addr` with `stdout`, waits until it says it is
 /// ready ("press Ctrl-C" on stderr) and returns it with what stderr said so far;
 /// the rest of stderr is drained on a thread so the server never blocks on it.
