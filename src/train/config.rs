@@ -318,3 +318,51 @@ pub fn validation_len(rows: usize, fraction: f64) -> usize {
         ((rows as f64 * fraction).round() as usize).clamp(most.min(1), most)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::digits;
+    use crate::train::{Silent, blog, standard};
+
+    #[test]
+    fn a_recipe_s_trainer_refuses_the_other_recipe_s_configuration() {
+        let data = digits::load().unwrap();
+        let rows: Vec<usize> = (0..100).collect();
+        let err = standard::train(&TrainConfig::blog(), &data, &rows, &mut Silent).unwrap_err();
+        let err = err.to_string();
+        assert!(
+            err.contains("standard::train needs the standard recipe's"),
+            "{err}"
+        );
+        assert!(err.contains("TrainConfig::standard()"), "{err}");
+        let err = blog::train(&TrainConfig::standard(), &data, &rows, &mut Silent).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("blog::train needs the blog recipe's"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn only_the_standard_recipe_holds_rows_out_and_checks_a_batch_size() {
+        assert_eq!(TrainConfig::blog().validation_rows(1000), 0);
+        assert_eq!(TrainConfig::standard().validation_rows(1000), 100);
+        let tiny_batch = TrainConfig {
+            recipe: Recipe::Standard(StandardSettings {
+                batch_size: 0,
+                ..StandardSettings::digits()
+            }),
+            ..TrainConfig::standard()
+        };
+        let err = tiny_batch.validate(1000).unwrap_err().to_string();
+        assert!(err.contains("invalid batch size 0"), "{err}");
+        assert!(TrainConfig::blog().validate(1).is_ok());
+        let deep_blog = TrainConfig {
+            hidden: vec![20, 10],
+            ..TrainConfig::blog()
+        };
+        let err = deep_blog.validate(1000).unwrap_err().to_string();
+        assert!(err.contains("give one hidden size"), "{err}");
+    }
+}
