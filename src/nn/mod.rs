@@ -6,12 +6,14 @@
 mod activation;
 mod backprop;
 mod dropout;
+mod exp;
 #[cfg(test)]
 mod gradcheck;
 
 pub use activation::{Activation, Hidden, fast_tanh, sech2_within_unit, softmax_in_place};
 pub use backprop::{Gradients, Workspace};
 pub use dropout::{Dropout, dropout_mask_01};
+pub use exp::exp_f32;
 
 use rand::{Rng, RngExt};
 
