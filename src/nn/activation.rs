@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::exp::exp_minus_in_place;
+
 /// A layer's non-linearity; its name (in model files, reports) is the variant's in
 /// lower case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
@@ -141,13 +143,15 @@ impl TryFrom<Activation> for Hidden {
 }
 
 /// Numerically stable softmax of one row: subtracting the row's maximum keeps
-/// `exp` from overflowing and gives exactly the same function.
+/// `exp` from overflowing and gives exactly the same function. The `exp`s run in
+/// vector lanes ([`super::exp`]); the sum goes in order.
+#[inline(always)]
 pub fn softmax_in_place(row: &mut [f32]) {
     let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    exp_minus_in_place(row, max);
     let mut sum = 0.0;
-    for v in row.iter_mut() {
-        *v = (*v - max).exp();
-        sum += *v;
+    for &v in row.iter() {
+        sum += v;
     }
     let inv = 1.0 / sum;
     row.iter_mut().for_each(|v| *v *= inv);

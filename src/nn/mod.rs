@@ -6,6 +6,7 @@
 mod activation;
 mod backprop;
 mod dropout;
+mod exp;
 #[cfg(test)]
 mod gradcheck;
 
@@ -13,6 +14,7 @@ pub use activation::{Activation, Hidden, fast_tanh, softmax_in_place};
 pub use backprop::{Gradients, Workspace};
 pub use dropout::Dropout;
 pub(crate) use dropout::fill_mask_with;
+pub use exp::exp_f32;
 
 use rand::{Rng, RngExt};
 

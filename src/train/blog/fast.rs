@@ -52,12 +52,24 @@ impl Inputs {
             })
             .collect();
         z.resize(z.len() + width, 0.0);
-        let (mut touched, mut bounds) = (Vec::new(), vec![0]);
+        let (mut touched, mut bounds) = (Vec::with_capacity(z.len() / 2), vec![0]);
+        let mut bits = vec![0u64; width.div_ceil(64)];
         for pair in z.windows(2 * width).step_by(width) {
-            let (now, next) = pair.split_at(width);
-            touched.extend(
-                (0..width as u32).filter(|&i| now[i as usize] != 0.0 || next[i as usize] != 0.0),
-            );
+            // Bit masks and their set bits, not a test per pixel: a branch on each
+            // pixel mispredicts at every stroke edge.
+            bits.fill(0);
+            for row in pair.chunks_exact(width) {
+                for (i, &v) in row.iter().enumerate() {
+                    bits[i / 64] |= u64::from(v != 0.0) << (i % 64);
+                }
+            }
+            for (word, &mask) in bits.iter().enumerate() {
+                let mut mask = mask;
+                while mask != 0 {
+                    touched.push((word * 64) as u32 + mask.trailing_zeros());
+                    mask &= mask - 1;
+                }
+            }
             bounds.push(touched.len());
         }
         Inputs {
