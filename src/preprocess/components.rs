@@ -269,7 +269,7 @@ pub fn chosen_ink(ink: &InkMap, components: &Components, chosen: &[usize]) -> (V
 
 /// The box of the values at least [`BOX_LEVEL`]: like MNIST's, it holds the
 /// faint anti-aliased edge of the strokes.
-fn faint_box(values: &[f32], width: usize) -> Option<PixelBox> {
+pub(crate) fn faint_box(values: &[f32], width: usize) -> Option<PixelBox> {
     values
         .iter()
         .enumerate()
