@@ -4,11 +4,13 @@
 //!
 //! ```sh
 //! cargo run --release --example photo_bench -- [--model M] [--singles N] [--numbers N]
-//!     [--seed S] [--digits test|train] [--save DIR] [--speed] [--no-clean]
+//!     [--seed S] [--digits test|train|validation] [--save DIR] [--speed] [--no-clean]
 //! ```
 //!
 //! Photos are made from MNIST's test digits (`--digits train` makes them from the
-//! training digits, for tuning the preparation without looking at the test set).
+//! training digits, for tuning the preparation without looking at the test set;
+//! `--digits validation` from the 5,000 of them the built-in model held out, which
+//! it never trained on).
 //! `--save DIR` writes every photo (`single-NNNN-L.jpg`, L its label, and a PNG
 //! copy) and what the network saw (`single-NNNN-prepared.png`), lists the photos
 //! read wrong, and writes each misread number (`number-NNNN-TRUTH.jpg`) with the
@@ -39,12 +41,64 @@ struct Args {
     singles: usize,
     numbers: usize,
     seed: u64,
-    train_digits: bool,
+    digits: DigitSet,
     save: Option<PathBuf>,
     speed: bool,
     clean: bool,
     time_file: Option<PathBuf>,
     time_number: Option<PathBuf>,
+}
+
+/// Which MNIST digits the photos are made from.
+#[derive(Clone, Copy)]
+enum DigitSet {
+    /// The 10,000 test digits: the benchmark's figures.
+    Test,
+    /// The 60,000 training digits, for tuning the preparation.
+    Train,
+    /// The 5,000 training digits the built-in model held out to choose its epoch
+    /// (never trained on): for tuning, without the model having seen the digits.
+    Validation,
+}
+
+impl DigitSet {
+    fn parse(value: Option<String>) -> Result<DigitSet> {
+        match value.as_deref() {
+            Some("test") => Ok(DigitSet::Test),
+            Some("train") => Ok(DigitSet::Train),
+            Some("validation") => Ok(DigitSet::Validation),
+            _ => Err(Error::config("--digits needs test, train or validation")),
+        }
+    }
+
+    fn load(self) -> Result<Dataset> {
+        Ok(match self {
+            DigitSet::Test => mnist::test()?,
+            DigitSet::Train => mnist::train()?,
+            DigitSet::Validation => {
+                let train = mnist::train()?;
+                train.subset(&held_out_rows(train.len()))
+            }
+        })
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            DigitSet::Test => "test",
+            DigitSet::Train => "training",
+            DigitSet::Validation => "held-out training",
+        }
+    }
+}
+
+/// The training rows the built-in model held out (assets/models/README.md): the
+/// standard recipe shuffles the rows with its seed (0) and keeps the last 1/12 aside.
+fn held_out_rows(rows: usize) -> Vec<usize> {
+    use rand::seq::SliceRandom;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+    let mut order: Vec<usize> = (0..rows).collect();
+    order.shuffle(&mut rng);
+    order.split_off(rows - rows / 12)
 }
 
 fn parse() -> Result<Args> {
@@ -53,7 +107,7 @@ fn parse() -> Result<Args> {
         singles: 1000,
         numbers: 200,
         seed: 0,
-        train_digits: false,
+        digits: DigitSet::Test,
         save: None,
         speed: false,
         clean: true,
@@ -71,7 +125,7 @@ fn parse() -> Result<Args> {
             "--singles" => a.singles = number("--singles", it.next())? as usize,
             "--numbers" => a.numbers = number("--numbers", it.next())? as usize,
             "--seed" => a.seed = number("--seed", it.next())?,
-            "--digits" => a.train_digits = it.next().as_deref() == Some("train"),
+            "--digits" => a.digits = DigitSet::parse(it.next())?,
             "--save" => a.save = it.next().map(PathBuf::from),
             "--speed" => a.speed = true,
             "--no-clean" => a.clean = false,
@@ -92,19 +146,11 @@ fn main() -> Result<()> {
         return time_preparation(file);
     }
     let model = Model::load(&args.model)?;
-    let digits = if args.train_digits {
-        mnist::train()?
-    } else {
-        mnist::test()?
-    };
+    let digits = args.digits.load()?;
     println!(
         "model {}, photos of MNIST {} digits, seed {}",
         args.model.display(),
-        if args.train_digits {
-            "training"
-        } else {
-            "test"
-        },
+        args.digits.describe(),
         args.seed
     );
     if let Some(dir) = &args.save {

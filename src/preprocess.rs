@@ -26,7 +26,9 @@
 //! 5. the digit's ink strength (grey, so strokes stay anti-aliased, and zero
 //!    outside its marks) in the **box of its marks** goes through the **training
 //!    set's own preparation** ([`Style`]):
-//!    - MNIST: the box is scaled to fit 20x20 keeping its aspect ratio (anti-aliased:
+//!    - MNIST: the ink is sheared to lose half its slant ([`deskew`], MNIST practice
+//!      tempered for a model trained on slanted digits), then its box is scaled to
+//!      fit 20x20 keeping its aspect ratio (anti-aliased:
 //!      shrinking averages, enlarging interpolates), with a margin of one output pixel
 //!      so faint edges are kept, then placed so its centre of mass falls on the centre
 //!      of the 28x28 field (pixel 14, 14, as in MNIST); values 0..255;
@@ -49,6 +51,7 @@ use serde::{Deserialize, Serialize};
 pub mod components;
 #[cfg(feature = "images")]
 mod decode;
+pub mod deskew;
 pub mod ink;
 #[cfg(feature = "images")]
 pub use decode::{MAX_PIXELS, MAX_SIDE, PEAK_BYTES_PER_PIXEL, decode, dimensions, open};
@@ -233,7 +236,10 @@ pub fn fit(
     target: Target,
 ) -> Vec<f32> {
     match target.style {
-        Style::Mnist => mnist_style(values, width, bbox, target),
+        Style::Mnist => {
+            let (upright, upright_width, upright_box) = deskew::straightened(values, width, bbox);
+            mnist_style(&upright, upright_width, upright_box, target)
+        }
         Style::Optdigits => optdigits_style(values, width, bbox, target),
     }
 }

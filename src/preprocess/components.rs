@@ -24,6 +24,12 @@ const NEAR_FRACTION: f32 = 0.25;
 /// picture's shorter side (a smaller mark is dust, not a digit).
 const MIN_DIGIT_FRACTION: f32 = 0.04;
 
+/// A mark along at least this fraction of one side of the picture that fills at
+/// least [`EDGE_FILL`] of its box is a shadow's or the page's edge
+/// ([`is_page_edge`]): a digit's strokes fill a third of its box or so.
+const EDGE_SPAN: f32 = 0.9;
+const EDGE_FILL: f32 = 0.6;
+
 /// The digit's box holds its pixels with at least this much ink (of a full stroke).
 const BOX_LEVEL: f32 = 0.1;
 
@@ -54,11 +60,13 @@ pub struct Components {
 }
 
 /// Labels the marks of `ink` (see the module docs). Marks that never reach the
-/// strong threshold or the contrast floor ([`MIN_CONTRAST`]) are grain, not ink.
+/// strong threshold or the contrast floor ([`MIN_CONTRAST`]) are grain, not ink;
+/// the edge of a shadow or of the page ([`is_page_edge`]) is no mark either.
 pub fn find_components(ink: &InkMap) -> Components {
     let raw = label(ink);
     let mut found: Vec<(u32, Component)> = Vec::new();
     let mut stats: Vec<Option<Component>> = vec![None; raw.count];
+    let mut on_edges = vec![[0usize; 4]; raw.count];
     for (i, &l) in raw.labels.iter().enumerate() {
         if l == 0 {
             continue;
@@ -74,10 +82,16 @@ pub fn find_components(ink: &InkMap) -> Components {
         c.pixels += 1;
         c.mass += s;
         c.peak = c.peak.max(s);
+        let sides = [x == 0, y == 0, x + 1 == ink.width, y + 1 == ink.height];
+        for (count, on) in on_edges[l as usize - 1].iter_mut().zip(sides) {
+            *count += usize::from(on);
+        }
     }
     let floor = ink.strong.max(MIN_CONTRAST);
+    let size = (ink.width, ink.height);
     for (l, c) in stats.into_iter().enumerate() {
-        if let Some(c) = c.filter(|c| c.peak >= floor) {
+        let kept = c.filter(|c| c.peak >= floor && !is_page_edge(c, on_edges[l], size));
+        if let Some(c) = kept {
             found.push((l as u32 + 1, c));
         }
     }
@@ -91,6 +105,25 @@ pub fn find_components(ink: &InkMap) -> Components {
         labels: raw.labels.iter().map(|&l| renumber[l as usize]).collect(),
         width: ink.width,
     }
+}
+
+/// Whether a mark is the edge of a shadow or of the page rather than ink: it runs
+/// along at least [`EDGE_SPAN`] of one of the picture's sides (`on_edges`: its
+/// pixels on the left column, top row, right column and bottom row of a `(width,
+/// height)` picture), reaches at most half way across the picture from it, and
+/// fills at least [`EDGE_FILL`] of its box: a band rather than strokes, and not a
+/// digit cropped tight (which reaches across). (The paper's estimate cannot follow
+/// a shadow along an edge that is narrower than its window, and such a shadow is
+/// darker than the estimate.)
+fn is_page_edge(c: &Component, on_edges: [usize; 4], (width, height): (usize, usize)) -> bool {
+    let (_, _, w, h) = c.bbox;
+    // Per side: its length, and how far the mark reaches across from it.
+    let sides = [(height, w, width), (width, h, height)];
+    let band = on_edges.iter().enumerate().any(|(k, &n)| {
+        let (length, reach, across) = sides[k % 2];
+        n as f32 >= EDGE_SPAN * length as f32 && 2 * reach <= across
+    });
+    band && c.pixels as f32 >= EDGE_FILL * (w * h) as f32
 }
 
 /// `bbox` grown to hold pixel `(x, y)`.
@@ -236,7 +269,7 @@ pub fn chosen_ink(ink: &InkMap, components: &Components, chosen: &[usize]) -> (V
 
 /// The box of the values at least [`BOX_LEVEL`]: like MNIST's, it holds the
 /// faint anti-aliased edge of the strokes.
-fn faint_box(values: &[f32], width: usize) -> Option<PixelBox> {
+pub(crate) fn faint_box(values: &[f32], width: usize) -> Option<PixelBox> {
     values
         .iter()
         .enumerate()
@@ -370,5 +403,34 @@ mod tests {
         assert!(prepare_components(&ink, &c, &[7], Target::MNIST).is_err());
         let p = prepare_components(&ink, &c, &[0, 1], Target::MNIST).unwrap();
         assert_eq!(p.ink_box, (2, 2, 8, 6));
+    }
+
+    #[test]
+    fn a_band_along_an_edge_is_no_mark_but_a_digit_touching_it_is() {
+        // A shadow's band along the top, a mark below it, and a band along the
+        // right side that stops short of the bottom (less than 90% of the side).
+        let shadow = map(&[
+            "##########",
+            "##########",
+            "..........",
+            "...#......",
+            "...#.....#",
+            "...#.....#",
+            ".........#",
+            "..........",
+        ]);
+        let c = find_components(&shadow);
+        let boxes: Vec<PixelBox> = c.list.iter().map(|m| m.bbox).collect();
+        assert_eq!(boxes, vec![(3, 3, 1, 3), (9, 4, 1, 3)]);
+        assert_eq!(c.labels[0], 0, "the band is paper");
+        // A 7 cropped tight to its box: its bar runs along the whole top edge, but its
+        // strokes fill little of the box.
+        let seven = map(&["######", "....#.", "...#..", "..#...", "..#..."]);
+        let c = find_components(&seven);
+        assert_eq!(c.list.len(), 1);
+        assert_eq!(c.list[0].bbox, (0, 0, 6, 5));
+        // A bar cropped tight fills its box but reaches across the picture.
+        let one = map(&["##", "##", "##", "##"]);
+        assert_eq!(find_components(&one).list.len(), 1);
     }
 }
