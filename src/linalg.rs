@@ -22,7 +22,7 @@ pub fn default_threads() -> usize {
 /// The count given to [`set_threads`]; 0 until then.
 static CONFIGURED_THREADS: AtomicUsize = AtomicUsize::new(0);
 
-/// The threads a product uses unless it is given a count (a [`crate::nn::Workspace`]'s
+/// The threads a product uses unless it is given a count (a network workspace's
 /// default): the count given to [`set_threads`], else `MATMUL_NUM_THREADS` when it is
 /// set (the GEMM crate obeys it too), else every core.
 pub fn threads() -> usize {
