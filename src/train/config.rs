@@ -28,7 +28,7 @@ pub enum RecipeKind {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TrainConfig {
     /// Seeds the initial weights, the shuffles and the dropout masks (and, in
-    /// [`crate::experiment`], the split).
+    /// an experiment, the split).
     pub seed: u64,
     /// The most epochs to run.
     pub epochs: usize,
