@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")"
 seconds=${1:-180}
 [ $# -gt 0 ] && shift
-targets=${*:-"idx_raw idx_gzip csv digits model model_restamped image serve_json"}
+targets=${*:-"idx_raw idx_gzip idx_pair csv digits model model_restamped image serve_json"}
 mkdir -p logs
 cargo fuzz build --sanitizer none
 for target in $targets; do

@@ -22,7 +22,7 @@ use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shown_path};
 
 /// Writes `bytes` to `path` (see the module docs for what happens with each kind of path).
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -125,7 +125,7 @@ fn open_for(shown: &Path, real: &Path, meta: Option<&Metadata>) -> Result<Sink> 
             return Ok(Sink::Through(file));
         }
         return Err(Error::data(
-            shown.display().to_string(),
+            shown_path(shown),
             format!(
                 "is {}, not a file: give the path of a file to write",
                 describe(&kind)
@@ -200,7 +200,7 @@ fn resolve_links(path: &Path) -> Result<PathBuf> {
         }
     }
     Err(Error::data(
-        path.display().to_string(),
+        shown_path(path),
         format!("more than {MAX_LINKS} symbolic links in a row (a loop?)"),
     ))
 }

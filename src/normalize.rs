@@ -36,6 +36,15 @@ impl Normalization {
     }
 }
 
+/// The smallest variance, standard deviation or pixel scale a normaliser divides by: a
+/// fitted spread below it is taken as 0 (a pixel that never varies, up to rounding), and
+/// a model file with a smaller divisor is refused.
+pub const MIN_DIVISOR: f32 = 1e-9;
+
+/// A fitted standard deviation at most this fraction of its mean is rounding, not spread
+/// (`f32` values differ by at least about 6e-8 of their size).
+const ROUNDING_SPREAD: f64 = 1e-6;
+
 /// How inputs are mapped before they reach the network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -80,7 +89,18 @@ impl Normalizer {
         let std = sum
             .iter()
             .zip(&sq)
-            .map(|(s, q)| ((q / n - (s / n).powi(2)).max(0.0)).sqrt() as f32)
+            .map(|(s, q)| {
+                let std = (q / n - (s / n).powi(2)).max(0.0).sqrt();
+                // Rounding leaves a constant pixel a spread of up to about 1e-7 of its value,
+                // far below what f32 pixels can differ by; dividing by it would blow up
+                // any other value. Such a pixel never varied: it is only centred.
+                let noise = (s / n).abs() * ROUNDING_SPREAD;
+                if std <= noise || std < f64::from(MIN_DIVISOR) {
+                    0.0
+                } else {
+                    std as f32
+                }
+            })
             .collect();
         Normalizer::Standardize { mean, std }
     }
@@ -165,6 +185,24 @@ mod tests {
         let plain: f64 = values.iter().map(|&x| f64::from(x) * 2.0).sum();
         assert_eq!(sum_in_lanes(&values, |x| x * 2.0), plain);
         assert_eq!(sum_in_lanes(&values[..5], |x| x), 10.0);
+    }
+
+    #[test]
+    fn a_constant_pixel_gets_no_spread_from_rounding() {
+        let c = 0.1f32;
+        let n = 1000;
+        let data = Dataset::new("c", vec![c; n], vec![0; n], (1, 1), 1.0, 1).unwrap();
+        // The premise: the sums leave a constant a tiny spread, not 0.
+        let (s, q) = (0..n).fold((0f64, 0f64), |(s, q), _| {
+            (s + f64::from(c), q + f64::from(c) * f64::from(c))
+        });
+        let rounded = (q / n as f64 - (s / n as f64).powi(2)).max(0.0).sqrt();
+        assert!(rounded > 0.0 && rounded < 1e-7, "{rounded}");
+        let rows: Vec<usize> = (0..n).collect();
+        match Normalizer::fit_standardize(&data, &rows) {
+            Normalizer::Standardize { std, .. } => assert_eq!(std, [0.0]),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -157,6 +157,13 @@ impl NumberReading {
         if digits.is_empty() {
             return Self::none("no digit found");
         }
+        if digits
+            .iter()
+            .any(|d| !d.probabilities.iter().all(|p| p.is_finite()))
+        {
+            // Never a number from NaN.
+            return Self::none(crate::model::predict::NOT_A_NUMBER);
+        }
         let number: String = digits.iter().map(|d| d.digit.to_string()).collect();
         let doubts: Vec<String> = digits
             .iter()

@@ -28,6 +28,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write(root, "idx_gzip", "images-2x28x28.idx", &images)?;
     write(root, "idx_gzip", "images-3x8x8.idx", &small)?;
     write(root, "idx_gzip", "labels-2.idx", &labels)?;
+    // idx_pair: a selector byte (bit 0 gzip the images, bit 1 the labels), where the
+    // labels end (u16, little-endian), the labels, the images.
+    let small_labels = idx_labels(&digits.labels[..3]);
+    for (name, selector, labels, images) in [
+        ("pair-2x28x28.idx", 0u8, &labels, &images),
+        ("pair-3x8x8-gzip.idx", 3, &small_labels, &small),
+        ("pair-3-labels-2-images.idx", 1, &small_labels, &images),
+    ] {
+        let mut pair = vec![selector];
+        pair.extend((labels.len() as u16).to_le_bytes());
+        pair.extend_from_slice(labels);
+        pair.extend_from_slice(images);
+        write(root, "idx_pair", name, &pair)?;
+    }
 
     let rows = digits_rows(&digits, 3);
     let header: Vec<String> = (0..64).map(|i| format!("p{i}")).collect();

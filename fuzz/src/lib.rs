@@ -22,9 +22,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use digitnet::Model;
 use digitnet::data::csv::{self, CsvOptions, LabelColumn};
 use digitnet::data::{digits, idx};
+use digitnet::number::MAX_DIGITS;
 use digitnet::preprocess::{self, Gray, Target};
 use digitnet::serve::Classifier;
-use digitnet::serve::input::{BodyKind, read_image};
+use digitnet::serve::input::{Payload, read_image};
+use digitnet::serve::limits::DECODES;
 use digitnet::train::{self, TrainConfig};
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -158,6 +160,42 @@ pub fn idx_gzip(bytes: &[u8]) {
     idx_file(&gzip(bytes));
 }
 
+/// An images/labels pair as `--dataset DIR` reads it, headers compared before either
+/// body is read: byte 0 says which file is gzip-compressed first (bit 0 the images,
+/// bit 1 the labels), bytes 1-2 (little-endian) where the labels end and the images
+/// begin in the rest. A label count that differs from the image count must be refused
+/// within the budget of the stored bytes, however much the images claim.
+pub fn idx_pair(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let Some((cut, rest)) = rest.split_first_chunk::<2>() else {
+        return;
+    };
+    let (labels, images) = rest.split_at(usize::from(u16::from_le_bytes(*cut)).min(rest.len()));
+    let stored = |bytes: &[u8], compress: bool| {
+        if compress {
+            gzip(bytes)
+        } else {
+            bytes.to_vec()
+        }
+    };
+    let images = stored(images, selector & 1 != 0);
+    let labels = stored(labels, selector & 2 != 0);
+    with_budget(images.len() + labels.len(), GZIP_RATIO, || {
+        let pair = idx::pair_from(
+            (Cursor::new(&images), images.len() as u64, "images"),
+            (Cursor::new(&labels), labels.len() as u64, "labels"),
+            "fuzz",
+            None,
+        );
+        check(pair, |d| {
+            d.pixels.len() == d.len() * d.features()
+                && d.labels.iter().all(|&l| usize::from(l) < d.classes)
+        });
+    });
+}
+
 /// The CSV options a selector byte picks: label column, shape, pixel scale and
 /// classes each given or inferred.
 pub fn csv_options(selector: u8) -> CsvOptions {
@@ -224,14 +262,26 @@ pub fn digits_file(data: &[u8]) {
     });
 }
 
-/// A model file (`--model`); a model that loads must also answer a picture.
+/// A model file (`--model`); a model that loads must also answer a picture, as one
+/// digit and as a number, and never from probabilities that are not numbers (the
+/// loader refuses divisors under `MIN_DIVISOR` and NaN weights; what overflows
+/// anyway is "no digit").
 pub fn model_file(bytes: &[u8]) {
     with_budget(bytes.len(), PLAIN_RATIO, || {
         check(Model::from_bytes(bytes, "fuzz.safetensors"), |model| {
             let picture = bar(32, 32);
             let answer = model.predict(&picture);
-            answer.probabilities.iter().all(|p| p.is_finite())
-                && answer.digit.is_none_or(|d| d < model.net.outputs())
+            let number = model.read_number(&picture, 0.6);
+            let finite = |p: &[f32]| p.iter().all(|v| v.is_finite());
+            let divisor = model.meta.input.pixel_max >= digitnet::normalize::MIN_DIVISOR;
+            finite(&answer.probabilities)
+                && divisor
+                && answer.digit.is_none_or(|d| {
+                    d < model.net.outputs() && answer.probabilities.len() == model.net.outputs()
+                })
+                && number.is_ok_and(|n| {
+                    n.number.is_none() || n.digits.iter().all(|d| finite(&d.probabilities))
+                })
         });
     });
 }
@@ -239,9 +289,20 @@ pub fn model_file(bytes: &[u8]) {
 /// An image file as `predict` reads it (decode, then prepare for both the 8x8
 /// and the 28x28 conventions) and as the server's image body reads it.
 pub fn image_file(bytes: &[u8]) {
+    let model = classifier().model();
     with_budget(bytes.len(), IMAGE_RATIO, || {
         let decoded = preprocess::decode(bytes, "fuzz.png");
         if let Ok(gray) = &decoded {
+            // Read as a number (`predict --number`, `?number=true`): a number has one
+            // character per digit; more than eight digit-like marks are refused.
+            match model.read_number(gray, 0.6) {
+                Ok(reading) => assert!(
+                    reading
+                        .number
+                        .is_none_or(|n| n.len() == reading.digits.len() && n.len() <= MAX_DIGITS)
+                ),
+                Err(too_many) => assert!(too_many.count > MAX_DIGITS),
+            }
             for target in [Target::OPTDIGITS, Target::MNIST] {
                 check(preprocess::prepare(gray, target), |p| {
                     p.pixels.len() == target.features()
@@ -251,11 +312,19 @@ pub fn image_file(bytes: &[u8]) {
                 });
             }
         }
+        // The server reserves memory by the header's size: the picture must not be larger.
+        if let (Ok((w, h)), Ok(gray)) = (preprocess::dimensions(bytes, "fuzz.png"), &decoded) {
+            assert!(
+                gray.pixels.len() as u64 <= u64::from(w) * u64::from(h),
+                "decoded more pixels than the header claims"
+            );
+        }
         check(decoded, consistent);
         check(
-            read_image(BodyKind::Image, bytes).map_err(|e| e.message),
+            read_image(Payload::Image, bytes).map_err(|e| e.message),
             consistent,
         );
+        assert_eq!(DECODES.in_use(), 0, "a decode kept its share of the budget");
     });
 }
 
@@ -264,7 +333,7 @@ pub fn image_file(bytes: &[u8]) {
 pub fn serve_json(body: &[u8]) {
     let classifier = classifier();
     with_budget(body.len(), PLAIN_RATIO, || {
-        let image = read_image(BodyKind::Json, body).map_err(|e| e.message);
+        let image = read_image(Payload::Json, body).map_err(|e| e.message);
         if let Ok(gray) = &image {
             let answer = classifier.answer(gray);
             assert!(answer.probabilities.iter().all(|p| p.is_finite()));
@@ -332,19 +401,28 @@ pub fn model_restamped(bytes: &[u8]) {
 
 /// `bytes` with the `crc32` metadata entry recomputed the way `Model::to_bytes`
 /// writes it (the `model` JSON, then each tensor's name and bytes in layer
-/// order, weight before bias); `None` when they are not a safetensors file
+/// order, weight before bias; tensors named `2K.weight` from format version 2,
+/// `layers.K.weight` before); `None` when they are not a safetensors file
 /// with a `model` entry.
 pub fn restamp(bytes: &[u8]) -> Option<Vec<u8>> {
     let file = SafeTensors::deserialize(bytes).ok()?;
     let (_, header) = SafeTensors::read_metadata(bytes).ok()?;
     let mut map = header.metadata().clone()?;
     let json = map.get("model")?;
+    let torch_layout = map
+        .get("format_version")
+        .and_then(|v| v.parse::<u32>().ok())
+        .is_none_or(|v| v >= 2);
     let mut crc = crc32fast::Hasher::new();
     crc.update(json.as_bytes());
     let names = file.names();
     for layer in 0..names.len() {
         for part in ["weight", "bias"] {
-            let name = format!("layers.{layer}.{part}");
+            let name = if torch_layout {
+                format!("{}.{part}", 2 * layer)
+            } else {
+                format!("layers.{layer}.{part}")
+            };
             if let Ok(view) = file.tensor(&name) {
                 crc.update(name.as_bytes());
                 crc.update(view.data());

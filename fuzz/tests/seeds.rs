@@ -12,9 +12,10 @@ static ALLOC: digitnet_fuzz::Budgeted = digitnet_fuzz::Budgeted;
 /// A fuzz entry point: the bytes of one input.
 type Entry = fn(&[u8]);
 
-const TARGETS: [(&str, Entry); 8] = [
+const TARGETS: [(&str, Entry); 9] = [
     ("idx_raw", digitnet_fuzz::idx_file),
     ("idx_gzip", digitnet_fuzz::idx_gzip),
+    ("idx_pair", digitnet_fuzz::idx_pair),
     ("csv", digitnet_fuzz::csv_file),
     ("digits", digitnet_fuzz::digits_file),
     ("model", digitnet_fuzz::model_file),
@@ -135,4 +136,50 @@ fn restamping_a_flipped_weight_makes_the_checksum_match_again() {
     assert!(err.contains("checksum"), "{err}");
     let restamped = digitnet_fuzz::restamp(&bytes).unwrap();
     assert!(Model::from_bytes(&restamped, "restamped").is_ok());
+    // And in the layout this digitnet writes (format version 2, PyTorch's names).
+    let model = digitnet_fuzz::small_digits_model().unwrap();
+    let mut bytes = model.to_bytes("fresh").unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    assert!(Model::from_bytes(&bytes, "flipped").is_err());
+    let restamped = digitnet_fuzz::restamp(&bytes).unwrap();
+    assert!(Model::from_bytes(&restamped, "restamped").is_ok());
+}
+
+#[test]
+fn a_pair_whose_counts_differ_is_refused_from_the_headers() {
+    let _serial = serial();
+    // One label; images claiming 20,000 28x28 pictures, gzip-compressed.
+    let mut images = digitnet::data::idx::IMAGES_MAGIC.to_be_bytes().to_vec();
+    for d in [20_000u32, 28, 28] {
+        images.extend(d.to_be_bytes());
+    }
+    images.resize(images.len() + 20_000 * 784, 0);
+    let mut labels = digitnet::data::idx::LABELS_MAGIC.to_be_bytes().to_vec();
+    labels.extend(1u32.to_be_bytes());
+    labels.push(3);
+    let compressed = digitnet_fuzz::gzip(&images);
+    let err = digitnet::data::idx::pair_from(
+        (
+            std::io::Cursor::new(&compressed),
+            compressed.len() as u64,
+            "images",
+        ),
+        (std::io::Cursor::new(&labels), labels.len() as u64, "labels"),
+        "bomb",
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("holds 1 labels but its image file holds 20000 images"),
+        "{err}"
+    );
+    // Through the fuzz entry (images gzip-compressed), within the budget of the
+    // stored bytes.
+    let mut input = vec![1u8];
+    input.extend((labels.len() as u16).to_le_bytes());
+    input.extend(&labels);
+    input.extend(&images);
+    digitnet_fuzz::idx_pair(&input);
 }

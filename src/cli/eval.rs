@@ -25,7 +25,7 @@ pub struct EvalArgs {
     /// `predict` prepares a picture). Default: `digits` for an 8x8 model, `mnist`
     /// otherwise.
     #[arg(long)]
-    dataset: Option<String>,
+    dataset: Option<std::ffi::OsString>,
     /// Print exactly one JSON object on stdout instead of the text report.
     #[arg(long)]
     json: bool,
@@ -116,7 +116,7 @@ fn scored_note(data: &data::Dataset, part: Part, trained_on: &str) -> String {
 
 /// `digits`, or an image folder read at the model's input shape with its class
 /// names, or the test part of an official pair (MNIST, an IDX folder).
-fn load_dataset(name: &str, model: &Model) -> Result<(data::Dataset, Part)> {
+fn load_dataset(name: &std::ffi::OsStr, model: &Model) -> Result<(data::Dataset, Part)> {
     let source = data::DataSource::parse(name)?;
     if let data::DataSource::ImageFolder(dir) = &source {
         // Read a folder at the model's own shape, with its class names.

@@ -25,7 +25,7 @@ pub fn run(args: InfoArgs) -> Result<ExitCode> {
     if args.json {
         outln!("{}", serde_json::to_string(&model.meta)?);
     } else {
-        let path = args.model.display().to_string();
+        let path = digitnet::error::shown_path(&args.model);
         out!("{}", report::model::render_info(&path, &model.meta));
     }
     Ok(ExitCode::SUCCESS)

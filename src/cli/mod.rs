@@ -180,7 +180,10 @@ fn load_model(
     path: Option<&std::path::Path>,
 ) -> Result<(digitnet::Model, String), digitnet::Error> {
     match path {
-        Some(path) => Ok((digitnet::Model::load(path)?, path.display().to_string())),
+        Some(path) => Ok((
+            digitnet::Model::load(path)?,
+            digitnet::error::shown_path(path),
+        )),
         None => Ok((
             digitnet::Model::builtin_mnist()?,
             digitnet::model::builtin::MNIST_MODEL_NAME.to_string(),
@@ -278,7 +281,7 @@ fn set_threads(flag: Option<usize>) -> anyhow::Result<usize> {
     };
     let cap = cores.saturating_mul(THREADS_PER_CORE).max(1);
     let threads = if threads > cap {
-        eprintln!(
+        out::errln!(
             "note: {origin} {threads} is more than {THREADS_PER_CORE} threads for each of \
              the {cores} cores; using {cap}"
         );

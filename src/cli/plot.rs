@@ -22,7 +22,7 @@ pub struct PlotArgs {
     kind: Kind,
     /// Data set: `digits` (the embedded 8x8 set).
     #[arg(long, default_value = "digits")]
-    dataset: String,
+    dataset: std::ffi::OsString,
     /// png or svg [default: from the --out file's extension, else png].
     #[arg(long)]
     format: Option<Format>,
@@ -71,7 +71,11 @@ pub fn run(args: PlotArgs) -> Result<ExitCode> {
     digitnet::atomic::write(&path, &bytes)
         .with_context(|| format!("writing the {} picture", args.kind))?;
     if !args.quiet {
-        errln!("wrote the {} picture to {}", args.kind, path.display());
+        errln!(
+            "wrote the {} picture to {}",
+            args.kind,
+            digitnet::error::shown_path(path)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -94,7 +98,7 @@ fn check_extension(path: &Path, format: Format) -> Result<(), digitnet::Error> {
     Err(digitnet::Error::config(format!(
         "--out {}: the picture is written as {}, but the name ends in .{}; name it .png or \
          .svg (or give --format)",
-        path.display(),
+        digitnet::error::shown_path(path),
         format.extension(),
         ext.to_string_lossy()
     )))

@@ -49,10 +49,11 @@ pub struct PredictArgs {
 /// The `--min-confidence` of a number when the flag is not given.
 const NUMBER_MIN_CONFIDENCE: f32 = 0.6;
 
-/// A class and its probability.
+/// A class (its index and the model's name for it) and its probability.
 #[derive(Serialize)]
 struct Ranked {
     class: usize,
+    label: String,
     probability: f32,
 }
 
@@ -80,12 +81,14 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
     let mut entries = Vec::new();
     let mut failed = false;
     for path in &args.images {
-        let file = path.display().to_string();
+        let file = digitnet::error::shown_path(path);
         let entry = match preprocess::open(path) {
             Ok(image) => {
                 let p = model.predict(&image).require_confidence(min_confidence);
+                let classes = &model.meta.classes;
                 if !args.json {
-                    out!("{}", report::model::render_prediction(&file, &p, args.show));
+                    let line = report::model::render_prediction(&file, &p, classes, args.show);
+                    out!("{line}");
                 }
                 Entry {
                     file,
@@ -93,7 +96,11 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
                     top3: p
                         .top(3)
                         .into_iter()
-                        .map(|(class, probability)| Ranked { class, probability })
+                        .map(|(class, probability)| Ranked {
+                            class,
+                            label: report::model::class_name(classes, class),
+                            probability,
+                        })
                         .collect(),
                     prediction: Some(p),
                     error: None,
@@ -152,7 +159,7 @@ fn run_number(args: PredictArgs) -> Result<ExitCode> {
     let mut entries = Vec::new();
     let mut failed = false;
     for path in &args.images {
-        let file = path.display().to_string();
+        let file = digitnet::error::shown_path(path);
         let read = preprocess::open(path)
             .map_err(|e| e.to_string())
             .and_then(|image| read_number(&model, &image, min_confidence, &file, &args));

@@ -29,7 +29,7 @@ pub struct TrainArgs {
     /// (train-images-idx3-ubyte[.gz], ..., t10k-labels-idx1-ubyte[.gz]), or a CSV
     /// file (one row per image; split by --test-fraction) [default: digits]
     #[arg(help_heading = DATA, long)]
-    dataset: Option<String>,
+    dataset: Option<std::ffi::OsString>,
     /// IDX training images (with --train-labels, --test-images, --test-labels).
     #[arg(help_heading = DATA)]
     #[arg(
@@ -115,7 +115,7 @@ pub struct TrainArgs {
     #[arg(help_heading = TRAINING, long)]
     lr: Option<f32>,
     /// Rows per update (standard recipe; the blog recipe updates after every row)
-    /// [default: 32; 256 for MNIST-like data]
+    /// [default: 32; 256 for MNIST-like data, at most the rows trained on]
     #[arg(help_heading = TRAINING, long)]
     batch_size: Option<usize>,
     /// Optimizer (standard recipe; the blog recipe's is plain SGD) [default: adam]
@@ -131,8 +131,8 @@ pub struct TrainArgs {
     /// [default: cosine]
     #[arg(help_heading = TRAINING, long)]
     schedule: Option<Schedule>,
-    /// Fraction of the training rows held out to pick the best epoch (standard recipe)
-    /// [default: 0.1; 1/12 for MNIST-like data]
+    /// Fraction of the training rows held out to pick the best epoch, 0 to 0.5 (standard
+    /// recipe) [default: 0.1; 1/12 for MNIST-like data]
     #[arg(help_heading = TRAINING, long)]
     validation_fraction: Option<f64>,
     /// Stop after this many epochs without a better validation loss (standard recipe)
@@ -191,9 +191,8 @@ impl TrainArgs {
                 test_labels: sl.clone(),
             }));
         }
-        Ok(DataSource::parse(
-            self.dataset.as_deref().unwrap_or("digits"),
-        )?)
+        let dataset = self.dataset.as_deref();
+        Ok(DataSource::parse(dataset.unwrap_or("digits".as_ref()))?)
     }
 
     fn load_options(&self) -> LoadOptions {
@@ -293,10 +292,36 @@ fn set<T: Clone>(setting: &mut T, flag: &Option<T>) {
     }
 }
 
+impl TrainArgs {
+    /// Clamps the preset's batch size to the rows each run trains on (the smallest
+    /// fold's with `--folds`), so that a small data set trains in full batches instead of
+    /// being refused for a flag nobody gave. A `--batch-size` is kept as given, and
+    /// refused by name when it is more than the data.
+    fn fit_preset_batch(&self, config: &mut TrainConfig, data: &Loaded) {
+        if self.batch_size.is_some() {
+            return;
+        }
+        let train_rows = match (data, self.folds) {
+            (Loaded::Pair { train, .. }, _) => Some(train.len()),
+            (Loaded::One(d), Some(k)) => data::stratified_folds(&d.labels, d.classes, k, self.seed)
+                .ok()
+                .and_then(|folds| folds.iter().map(|f| f.train.len()).min()),
+            (Loaded::One(d), None) => data::shuffle_split(d.len(), self.test_fraction, self.seed)
+                .ok()
+                .map(|split| split.train.len()),
+        };
+        // Sizes the split refuses are left for training to name.
+        if let (Some(rows), Recipe::Standard(s)) = (train_rows, &mut config.recipe) {
+            let fit = rows - digitnet::train::validation_len(rows, s.validation_fraction);
+            s.batch_size = s.batch_size.min(fit.max(1));
+        }
+    }
+}
+
 /// Runs `digitnet train` on `threads` threads.
 pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
     let source = args.source()?;
-    let config = args.config(&source, threads)?;
+    let mut config = args.config(&source, threads)?;
     #[cfg(feature = "plot")]
     if args.out.is_some() && args.folds.is_some() {
         anyhow::bail!(digitnet::Error::config(
@@ -308,6 +333,7 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
         digitnet::atomic::check_writable(path)?;
     }
     let data = source.load(&args.load_options())?;
+    args.fit_preset_batch(&mut config, &data);
     let log = args.log_json.as_deref().map(EpochLog::create).transpose()?;
     let interrupt = Interrupt::install()?;
     let mut monitor = Interruptible {
@@ -330,7 +356,7 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
     if let Some(path) = &args.save {
         run.model()?.save(path)?;
         if !args.quiet {
-            errln!("saved the model to {}", path.display());
+            errln!("saved the model to {}", digitnet::error::shown_path(path));
         }
     }
     let color = args.color.enabled();
@@ -340,9 +366,15 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<ExitCode> {
     #[cfg(feature = "plot")]
     if let Some(dir) = &args.out {
         let written = digitnet::plot::save_run(&run, data.primary(), dir, args.format)
-            .with_context(|| format!("writing pictures into {}", dir.display()))?;
+            .with_context(|| {
+                format!("writing pictures into {}", digitnet::error::shown_path(dir))
+            })?;
         if !args.quiet {
-            errln!("wrote {} pictures into {}", written.len(), dir.display());
+            errln!(
+                "wrote {} pictures into {}",
+                written.len(),
+                digitnet::error::shown_path(dir)
+            );
         }
     }
     if let Some(code) = interrupt.exit_code() {
@@ -379,12 +411,13 @@ pub(super) fn finish_monitor<T>(
 }
 
 /// Loads one data set by name for commands that need a single set (`plot`).
-pub(super) fn load_dataset(name: &str) -> Result<data::Dataset> {
+pub(super) fn load_dataset(name: &std::ffi::OsStr) -> Result<data::Dataset> {
     match DataSource::parse(name)?.load(&LoadOptions::default())? {
         Loaded::One(data) => Ok(data),
         Loaded::Pair { train, .. } => Err(digitnet::Error::config(format!(
-            "'{name}' comes as a training and a test set; this command needs one data set, \
+            "'{}' comes as a training and a test set; this command needs one data set, \
              e.g. --dataset digits or a CSV file ({} has {} images)",
+            digitnet::error::shown_path(name),
             train.name,
             train.len()
         )))?,

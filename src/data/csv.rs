@@ -25,7 +25,7 @@ use std::path::Path;
 use flate2::read::MultiGzDecoder;
 
 use super::{Dataset, MAX_CLASSES, check_classes, check_labels};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shown_path};
 
 /// The largest pixel value a CSV may hold when no `pixel_max` is given.
 pub const MAX_PIXEL: f32 = 255.0;
@@ -115,10 +115,8 @@ pub struct CsvOptions {
 /// Reads the CSV file at `path` (plain or gzip) into a [`Dataset`] named after the file.
 pub fn read(path: &Path, options: &CsvOptions) -> Result<Dataset> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let name = path
-        .file_name()
-        .map_or("csv".into(), |n| n.to_string_lossy().into_owned());
-    parse(file, &path.display().to_string(), &name, options)
+    let name = path.file_name().map_or("csv".into(), shown_path);
+    parse(file, &shown_path(path), &name, options)
 }
 
 /// Parses CSV bytes from `reader` (gzip detected by its magic bytes); `origin`

@@ -16,7 +16,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::Dataset;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shown_path};
 use crate::preprocess::{self, Target};
 
 /// The most classes a folder may have (labels are stored as `u8`).
@@ -31,24 +31,34 @@ pub fn load(dir: &Path, shape: (usize, usize)) -> Result<Dataset> {
     load_labelled(dir, shape, &class_names(dir)?)
 }
 
-/// The names of `dir`'s sub-folders (its classes), sorted.
+/// The names of `dir`'s sub-folders (its classes), sorted. A name that is not UTF-8
+/// keeps its other bytes escaped (`\xFF`, [`shown_path`]), so that two such folders
+/// never share a name.
 pub fn class_names(dir: &Path) -> Result<Vec<String>> {
-    let names: Vec<String> = sorted_entries(dir)?
+    Ok(class_folders(dir)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect())
+}
+
+/// Each class sub-folder of `dir`: its name as [`class_names`] gives it, and its path.
+fn class_folders(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let names: Vec<(String, PathBuf)> = sorted_entries(dir)?
         .into_iter()
         .filter(|p| p.is_dir())
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .filter(|n| !n.starts_with('.'))
+        .filter_map(|p| Some((shown_path(p.file_name()?), p)))
+        .filter(|(n, _)| !n.starts_with('.'))
         .collect();
     if names.is_empty() {
         return Err(Error::data(
-            dir.display().to_string(),
+            shown_path(dir),
             "no class sub-folders: an image folder should hold one sub-folder per class, e.g. \
                 DIR/0/*.png, DIR/1/*.png, ...",
         ));
     }
     if names.len() > MAX_FOLDER_CLASSES {
         return Err(Error::data(
-            dir.display().to_string(),
+            shown_path(dir),
             format!(
                 "{} class sub-folders, more than the {MAX_FOLDER_CLASSES} a data set may have",
                 names.len()
@@ -74,23 +84,20 @@ pub fn load_labelled(
     let target = Target::for_shape(height, width);
     let mut pixels = Vec::new();
     let mut labels = Vec::new();
-    for name in class_names(dir)? {
+    for (name, folder) in class_folders(dir)? {
         let label = classes.iter().position(|c| *c == name).ok_or_else(|| {
             Error::data(
-                dir.join(&name).display().to_string(),
+                shown_path(&folder),
                 format!("'{name}' is not one of the classes {}", classes.join(" ")),
             )
         })?;
-        let files = image_files(&dir.join(&name))?;
+        let files = image_files(&folder)?;
         for file in files {
             pixels.extend(prepared(&file, target)?);
             labels.push(label as u8);
         }
     }
-    let name = dir.file_name().map_or_else(
-        || dir.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let name = shown_path(dir.file_name().map_or(dir.as_os_str(), |n| n));
     Dataset::new(
         name,
         pixels,
@@ -108,7 +115,7 @@ fn prepared(file: &Path, target: Target) -> Result<Vec<f32>> {
     let gray = preprocess::open(file)?;
     preprocess::prepare(&gray, target)
         .map(|p| p.pixels)
-        .map_err(|no| Error::data(file.display().to_string(), no.to_string()))
+        .map_err(|no| Error::data(shown_path(file), no.to_string()))
 }
 
 /// The image files of a class folder, sorted; an error if there are none.
@@ -119,7 +126,7 @@ fn image_files(folder: &Path) -> Result<Vec<PathBuf>> {
         .collect();
     if files.is_empty() {
         return Err(Error::data(
-            folder.display().to_string(),
+            shown_path(folder),
             format!(
                 "no images in this class folder (looked for .{} files)",
                 IMAGE_EXTENSIONS.join(", .")

@@ -19,7 +19,7 @@ use std::path::Path;
 use flate2::read::MultiGzDecoder;
 
 use super::Dataset;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shown_path};
 
 /// Magic number of a label file: unsigned bytes, one dimension.
 pub const LABELS_MAGIC: u32 = 0x0000_0801;
@@ -49,13 +49,13 @@ pub struct Images {
 /// Reads an image file (raw or gzip) from disk.
 pub fn read_images(path: &Path) -> Result<Images> {
     let (reader, len) = open(path)?;
-    images_from(reader, len, &path.display().to_string())
+    images_from(reader, len, &shown_path(path))
 }
 
 /// Reads a label file (raw or gzip) from disk.
 pub fn read_labels(path: &Path) -> Result<Vec<u8>> {
     let (reader, len) = open(path)?;
-    labels_from(reader, len, &path.display().to_string())
+    labels_from(reader, len, &shown_path(path))
 }
 
 /// Reads an images/labels pair into a [`Dataset`] of pixel scale 0..255 named `name`,
@@ -66,21 +66,37 @@ pub fn load_pair(
     name: &str,
     classes: Option<usize>,
 ) -> Result<Dataset> {
-    let labels_origin = labels.display().to_string();
-    let images_origin = images.display().to_string();
+    let labels_origin = shown_path(labels);
+    let images_origin = shown_path(images);
     let (labels_file, labels_len) = open(labels)?;
     let (images_file, images_len) = open(images)?;
-    let mut labels_in = Input::new(labels_file, labels_len, &labels_origin)?;
-    let mut images_in = Input::new(images_file, images_len, &images_origin)?;
+    pair_from(
+        (images_file, images_len, &images_origin),
+        (labels_file, labels_len, &labels_origin),
+        name,
+        classes,
+    )
+}
+
+/// [`load_pair`] from readers: each file's bytes (raw or gzip), its stored size and
+/// its name in messages.
+pub fn pair_from(
+    (images, images_len, images_origin): (impl Read, u64, &str),
+    (labels, labels_len, labels_origin): (impl Read, u64, &str),
+    name: &str,
+    classes: Option<usize>,
+) -> Result<Dataset> {
+    let mut labels_in = Input::new(labels, labels_len, labels_origin)?;
+    let mut images_in = Input::new(images, images_len, images_origin)?;
     let label_dims = labels_in.header(LABELS_MAGIC, "labels")?;
     let image_dims = images_in.header(IMAGES_MAGIC, "images")?;
     // Compared before either body is inflated: a gzip bomb of images is refused at once.
     if label_dims[0] != image_dims[0] {
-        return Err(count_mismatch(&labels_origin, label_dims[0], image_dims[0]));
+        return Err(count_mismatch(labels_origin, label_dims[0], image_dims[0]));
     }
     let label_values = labels_body(&mut labels_in, &label_dims)?;
     let images = images_body(&mut images_in, &image_dims)?;
-    pair(images, label_values, name, &labels_origin, classes)
+    pair(images, label_values, name, labels_origin, classes)
 }
 
 fn count_mismatch(labels_origin: &str, labels: u64, images: u64) -> Error {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::csv::{self, CsvOptions, LabelColumn};
 use super::{Dataset, digits, idx, mnist};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shown_path};
 
 /// The four files of an IDX data set with an official split.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,11 +95,13 @@ pub fn parse_shape(s: &str) -> Result<(usize, usize), String> {
 
 impl DataSource {
     /// Reads a `--dataset` argument: `digits`, `mnist`, a folder (IDX files with
-    /// MNIST's names, or one sub-folder per class) or a CSV file.
-    pub fn parse(arg: &str) -> Result<Self> {
-        match arg {
-            "digits" => return Ok(DataSource::Digits),
-            "mnist" => return Ok(DataSource::Mnist),
+    /// MNIST's names, or one sub-folder per class) or a CSV file. A path need not be
+    /// UTF-8.
+    pub fn parse(arg: impl AsRef<std::ffi::OsStr>) -> Result<Self> {
+        let arg = arg.as_ref();
+        match arg.to_str() {
+            Some("digits") => return Ok(DataSource::Digits),
+            Some("mnist") => return Ok(DataSource::Mnist),
             _ => {}
         }
         let path = PathBuf::from(arg);
@@ -114,9 +116,10 @@ impl DataSource {
             return Ok(DataSource::Csv(path));
         }
         Err(Error::config(format!(
-            "unknown data set '{arg}', which should be 'digits', 'mnist', a folder (IDX files \
+            "unknown data set '{}', which should be 'digits', 'mnist', a folder (IDX files \
              such as train-images-idx3-ubyte.gz, or one sub-folder of images per class) or a \
-             CSV file"
+             CSV file",
+            shown_path(&path)
         )))
     }
 
@@ -161,7 +164,7 @@ impl DataSource {
             #[cfg(not(feature = "images"))]
             DataSource::ImageFolder(dir) => Err(Error::config(format!(
                 "{}: reading image folders needs the 'images' feature",
-                dir.display()
+                shown_path(dir)
             ))),
         }
     }
@@ -182,9 +185,9 @@ impl fmt::Display for DataSource {
             DataSource::Digits => f.write_str("digits"),
             DataSource::Mnist => f.write_str("mnist"),
             DataSource::IdxFolder(p) | DataSource::Csv(p) | DataSource::ImageFolder(p) => {
-                write!(f, "{}", p.display())
+                f.write_str(&shown_path(p))
             }
-            DataSource::Idx(files) => write!(f, "{}", files.train_images.display()),
+            DataSource::Idx(files) => f.write_str(&shown_path(&files.train_images)),
         }
     }
 }
@@ -209,7 +212,7 @@ fn load_idx(files: &IdxFiles, name: &str, options: &LoadOptions) -> Result<Loade
     ] {
         if set.is_empty() {
             return Err(Error::data(
-                file.display().to_string(),
+                shown_path(file),
                 format!("holds no images: the {part} set needs at least one"),
             ));
         }
@@ -236,7 +239,7 @@ fn idx_files_in(dir: &Path) -> Result<IdxFiles> {
             .find(|p| p.is_file())
             .ok_or_else(|| {
                 Error::data(
-                    dir.display().to_string(),
+                    shown_path(dir),
                     format!("holds no {} file (looked for {})", kind, names.join(", ")),
                 )
             })
@@ -252,8 +255,7 @@ fn idx_files_in(dir: &Path) -> Result<IdxFiles> {
 /// The last component of `dir`, as a data set name.
 fn folder_name(dir: &Path) -> String {
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    dir.file_name()
-        .map_or("idx".into(), |n| n.to_string_lossy().into_owned())
+    dir.file_name().map_or("idx".into(), shown_path)
 }
 
 #[cfg(test)]

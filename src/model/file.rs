@@ -13,16 +13,18 @@
 //!   `format` = `digitnet-model`, `format_version` = `2`, `model` = the
 //!   [`Metadata`] as JSON (layer sizes and activations, input shape and pixel
 //!   scale, the input normalisation, class labels, training summary), and `crc32`
-//!   = a checksum of that JSON and of every tensor's bytes, so a corrupted file
-//!   is refused rather than silently mispredicting.
+//!   = a CRC-32 of that JSON and of every tensor's name and bytes, so a corrupted
+//!   file is refused rather than silently mispredicting. Every version requires it.
 //!
 //! The softmax of the last layer is not a module: PyTorch's net gives the logits.
 //! Version 1 files (tensors `layers.N.weight` of shape `[inputs, outputs]`, the layout
 //! of [`nn::Dense`](crate::nn::Dense), and `layers.N.bias`) still load.
 //!
 //! Loading checks the format, the version, every tensor's dtype and shape
-//! against the metadata, and the checksum. Saving is atomic
-//! ([`crate::atomic`]): an existing model is never left half-written.
+//! against the metadata, the checksum, that every weight is finite, and that the
+//! input scale and normaliser divide by finite numbers of at least
+//! [`MIN_DIVISOR`](crate::normalize::MIN_DIVISOR) (a message names the field).
+//! Saving is atomic ([`crate::atomic`]): an existing model is never left half-written.
 //!
 //! [safetensors]: https://huggingface.co/docs/safetensors
 
@@ -34,9 +36,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::atomic;
 use crate::data::Dataset;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shown_path};
 use crate::nn::{Activation, Dense, MAX_LAYER_PARAMETERS, Mlp};
-use crate::normalize::Normalizer;
+use crate::normalize::{MIN_DIVISOR, Normalizer};
 use crate::preprocess::{Style, Target};
 
 /// The value of the `format` metadata key in every digitnet model file.
@@ -171,7 +173,7 @@ impl Model {
     /// Writes the model to `path` atomically.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        atomic::write(path, &self.to_bytes(&path.display().to_string())?)
+        atomic::write(path, &self.to_bytes(&shown_path(path))?)
     }
 
     /// Reads and checks the model file at `path`.
@@ -179,7 +181,7 @@ impl Model {
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         use std::io::Read;
         let path = path.as_ref();
-        let origin = path.display().to_string();
+        let origin = shown_path(path);
         let too_large = |size: u64| {
             Error::data(
                 &origin,
@@ -272,16 +274,24 @@ impl Model {
             .map(|(name, shape)| checked_view(&file, name, shape))
             .collect::<Result<Vec<_>, String>>()
             .map_err(bad)?;
-        if let (Some(stored), Some(json)) = (map.get("crc32"), map.get("model")) {
-            let named = expected
-                .iter()
-                .zip(&views)
-                .map(|((n, _), v)| (n.as_str(), v.data()));
-            if *stored != checksum(json, named) {
-                return Err(bad(
-                    "the file is corrupt: its checksum does not match its content".into(),
-                ));
-            }
+        // Every version carries the checksum (digitnet has written it since its first
+        // model file): without it a flipped weight would pass unnoticed.
+        let (Some(stored), Some(json)) = (map.get("crc32"), map.get("model")) else {
+            return Err(bad(
+                "the metadata has no crc32 entry, which every digitnet model file carries \
+                 (a checksum of the model JSON and the tensors; README's PyTorch section \
+                 shows how to write one)"
+                    .into(),
+            ));
+        };
+        let named = expected
+            .iter()
+            .zip(&views)
+            .map(|((n, _), v)| (n.as_str(), v.data()));
+        if *stored != checksum(json, named) {
+            return Err(bad(
+                "the file is corrupt: its checksum does not match its content".into(),
+            ));
         }
         let net = build_net(&meta, version, views.iter().map(|v| f32_values(v.data())));
         if !net.is_finite() {
@@ -382,39 +392,65 @@ impl Metadata {
                 last.outputs
             ));
         }
-        if !(self.input.pixel_max >= MIN_DIVISOR && self.input.pixel_max.is_finite()) {
-            return Err(format!("invalid pixel scale {}", self.input.pixel_max));
-        }
+        check_divisor("input.pixel_max", self.input.pixel_max)?;
         check_normalizer(&self.normalizer, features)
     }
 }
 
-/// The normaliser must fit the input size and divide by positive numbers.
+/// The normaliser must fit the input size and divide by positive numbers; the message
+/// names the metadata field that does not.
 fn check_normalizer(n: &Normalizer, features: usize) -> Result<(), String> {
-    // A divisor this small (1e-45 in a crafted file) turns pixels into infinities and the
-    // answers into NaN; real data's spreads are many orders of magnitude larger.
-    let divisor = |d: f32| d.is_finite() && d >= MIN_DIVISOR;
-    let ok = match n {
-        Normalizer::BlogMeanVar { mean, var } => mean.is_finite() && divisor(*var),
-        Normalizer::Standardize { mean, std } => {
-            mean.len() == features
-                && std.len() == features
-                && mean.iter().all(|v| v.is_finite())
-                && std.iter().all(|&s| s == 0.0 || divisor(s))
+    match n {
+        Normalizer::BlogMeanVar { mean, var } => {
+            check_finite("normalizer.mean", *mean)?;
+            check_divisor("normalizer.var", *var)
         }
-        Normalizer::Scale { pixel_max } => divisor(*pixel_max),
-    };
-    if ok {
+        Normalizer::Standardize { mean, std } => {
+            for (field, values) in [("normalizer.mean", mean), ("normalizer.std", std)] {
+                if values.len() != features {
+                    return Err(format!(
+                        "{field} holds {} values, but the input has {features} pixels",
+                        values.len()
+                    ));
+                }
+            }
+            for (i, (&m, &s)) in mean.iter().zip(std).enumerate() {
+                check_finite(&format!("normalizer.mean[{i}]"), m)?;
+                // A standard deviation of 0 marks a pixel that never varied: only centred.
+                if s != 0.0 {
+                    check_divisor(&format!("normalizer.std[{i}]"), s)?;
+                }
+            }
+            Ok(())
+        }
+        Normalizer::Scale { pixel_max } => check_divisor("normalizer.pixel_max", *pixel_max),
+    }
+}
+
+/// A value the input is divided by: finite and at least [`MIN_DIVISOR`]. A divisor
+/// such as 1e-45 (a crafted file) turns pixels into infinities and the answers into
+/// NaN; real data's spreads and scales are many orders of magnitude larger.
+fn check_divisor(field: &str, value: f32) -> Result<(), String> {
+    if value.is_finite() && value >= MIN_DIVISOR {
         Ok(())
     } else {
         Err(format!(
-            "the input normalisation does not fit {features} inputs or has invalid values"
+            "the metadata field {field} is {value:?}, which should be a finite number of at \
+             least {MIN_DIVISOR:e} (inputs are divided by it)"
         ))
     }
 }
 
-/// The smallest variance, standard deviation or pixel scale a model may divide by.
-const MIN_DIVISOR: f32 = 1e-9;
+/// A value the input is shifted by: finite.
+fn check_finite(field: &str, value: f32) -> Result<(), String> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the metadata field {field} is {value:?}, which should be a finite number"
+        ))
+    }
+}
 
 /// Reads the `__metadata__` map: format, version (refusing newer ones), then the JSON.
 fn read_metadata(map: &HashMap<String, String>) -> Result<Metadata, String> {
@@ -731,10 +767,18 @@ mod tests {
                 )
             })
             .collect();
+        let crc = checksum(
+            json,
+            tensors
+                .iter()
+                .zip(&data)
+                .map(|((n, _), d)| (*n, d.as_slice())),
+        );
         let meta = HashMap::from([
             ("format".to_string(), FORMAT.to_string()),
             ("format_version".to_string(), version.to_string()),
             ("model".to_string(), json.to_string()),
+            ("crc32".to_string(), crc),
         ]);
         safetensors::serialize(views, Some(meta)).unwrap()
     }
@@ -979,5 +1023,113 @@ mod tests {
             err.contains("trained on 2x2 images, but the data set 'digits' has 8x8 images"),
             "{err}"
         );
+    }
+
+    /// `model`'s file with its metadata JSON changed by `edit` and the checksum made
+    /// to match, so that loading reaches the checks after it.
+    fn with_json(model: &Model, edit: &[(&str, &str)]) -> Vec<u8> {
+        let mut json = serde_json::to_string(&model.meta).unwrap();
+        for (from, to) in edit {
+            assert!(json.contains(from), "{from} is not in {json}");
+            json = json.replace(from, to);
+        }
+        let tensors = tensor_bytes(&model.net);
+        let crc = checksum(
+            &json,
+            tensors.iter().map(|(n, _, d)| (n.as_str(), d.as_slice())),
+        );
+        let header = HashMap::from([
+            ("format".to_string(), FORMAT.to_string()),
+            ("format_version".to_string(), FORMAT_VERSION.to_string()),
+            ("crc32".to_string(), crc),
+            ("model".to_string(), json),
+        ]);
+        let views = tensors.iter().map(|(n, shape, d)| {
+            (
+                n.clone(),
+                TensorView::new(Dtype::F32, shape.clone(), d).unwrap(),
+            )
+        });
+        safetensors::serialize(views, Some(header)).unwrap()
+    }
+
+    /// Asserts that `bytes` are refused with a message naming the file and `field`.
+    fn refused_naming(bytes: &[u8], field: &str, value: &str) {
+        let err = load_err(bytes);
+        assert!(err.starts_with("m.safetensors: "), "{err}");
+        assert!(
+            err.contains(&format!(
+                "the metadata field {field} is {value}, which should be"
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_normaliser_variance_of_1e_45_is_refused_naming_the_field() {
+        let model = blog_model();
+        Model::from_bytes(&with_json(&model, &[]), "m").expect("the unedited file loads");
+        let bytes = with_json(&model, &[(r#""var":36.25"#, r#""var":1e-45"#)]);
+        refused_naming(&bytes, "normalizer.var", "1e-45");
+    }
+
+    #[test]
+    fn an_infinite_normaliser_variance_is_refused_naming_the_field() {
+        // JSON has no infinity; 1e39 is one once read as an f32.
+        let bytes = with_json(&blog_model(), &[(r#""var":36.25"#, r#""var":1e39"#)]);
+        refused_naming(&bytes, "normalizer.var", "inf");
+    }
+
+    #[test]
+    fn an_input_pixel_max_of_1e_45_is_refused_naming_the_field() {
+        let bytes = with_json(
+            &blog_model(),
+            &[(r#""pixel_max":16.0"#, r#""pixel_max":1e-45"#)],
+        );
+        refused_naming(&bytes, "input.pixel_max", "1e-45");
+    }
+
+    #[test]
+    fn a_scale_normaliser_of_1e_45_is_refused_naming_the_field() {
+        let bytes = with_json(
+            &tests_support::tiny_digits_model(),
+            &[(
+                r#""kind":"scale","pixel_max":16.0"#,
+                r#""kind":"scale","pixel_max":1e-45"#,
+            )],
+        );
+        refused_naming(&bytes, "normalizer.pixel_max", "1e-45");
+    }
+
+    #[test]
+    fn a_standard_deviation_of_1e_45_or_an_infinite_mean_is_refused_naming_the_pixel() {
+        let spec = NetSpec {
+            sizes: vec![4, 3, 2],
+            activation: Activation::Tanh,
+            bias: true,
+            init: Init::Scaled,
+        };
+        let normalizer = Normalizer::Standardize {
+            mean: vec![0.5; 4],
+            std: vec![2.0, 0.0, 2.0, 2.0],
+        };
+        let model = tests_support::random_model(&spec, (2, 2), normalizer);
+        Model::from_bytes(&with_json(&model, &[]), "m").expect("a std of 0 is allowed");
+        let bytes = with_json(&model, &[("[2.0,0.0,2.0,2.0]", "[2.0,0.0,1e-45,2.0]")]);
+        refused_naming(&bytes, "normalizer.std[2]", "1e-45");
+        let bytes = with_json(&model, &[("[0.5,0.5,0.5,0.5]", "[0.5,-1e39,0.5,0.5]")]);
+        refused_naming(&bytes, "normalizer.mean[1]", "-inf");
+    }
+
+    #[test]
+    fn a_file_without_its_checksum_is_refused() {
+        let bytes = blog_model().to_bytes("m").unwrap();
+        let file = SafeTensors::deserialize(&bytes).unwrap();
+        let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+        let mut map = header.metadata().clone().unwrap();
+        assert!(map.remove("crc32").is_some());
+        let stripped = safetensors::serialize(file.tensors(), Some(map)).unwrap();
+        let err = load_err(&stripped);
+        assert!(err.contains("the metadata has no crc32 entry"), "{err}");
     }
 }

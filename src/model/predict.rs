@@ -1,7 +1,9 @@
 //! Using a trained [`Model`] on pictures: the answer, how sure it is, the runners-up.
 //!
 //! A picture goes through [`crate::preprocess::prepare`] with the model's own
-//! input convention, is normalised as in training, and runs through the net.
+//! input convention, is put on the pixel scale of the model's training images
+//! ([`Model::scaled_input`]), is normalised as in training, and runs through the net.
+//! An output that is not a number (a damaged model) is never an answer.
 //! When no digit can be read (a blank picture) or the net is not sure enough
 //! ([`Prediction::require_confidence`]), the answer is "no digit" (`?`, the
 //! original post's -1) with a reason.
@@ -35,7 +37,7 @@ pub struct Prediction {
 impl Prediction {
     /// The answer's probability (or `None` without an answer).
     pub fn probability(&self) -> Option<f32> {
-        self.digit.map(|d| self.probabilities[d])
+        self.digit.and_then(|d| self.probabilities.get(d).copied())
     }
 
     /// The `k` most probable classes with their probabilities, best first.
@@ -60,6 +62,10 @@ impl Prediction {
     }
 }
 
+/// The reason given instead of an answer when the model's output is not a number.
+pub const NOT_A_NUMBER: &str = "the model's output is not a number for this picture; the \
+     model file is damaged or was trained on broken data";
+
 impl Model {
     /// Class probabilities for one image already in the model's input convention
     /// (`height * width` raw pixels, `0..=pixel_max`, as in its training set).
@@ -67,6 +73,25 @@ impl Model {
         let mut x = vec![0.0; pixels.len()];
         self.normalizer().apply(pixels, &mut x);
         self.net.predict_proba(&x)
+    }
+
+    /// Class probabilities for a prepared picture, on the model's pixel scale
+    /// ([`Model::scaled_input`]).
+    pub fn probabilities_of(&self, prepared: &Prepared) -> Vec<f32> {
+        self.probabilities(&self.scaled_input(prepared))
+    }
+
+    /// A prepared picture's pixels on the scale of the model's training images.
+    /// Preparation gives 0..255 (MNIST-style) or 0..16 (block counts); a model
+    /// trained on other pixels (a CSV scaled to 0..1, say) gets them rescaled to its
+    /// `pixel_max`, as its training set was, rather than values it never saw.
+    pub fn scaled_input(&self, prepared: &Prepared) -> Vec<f32> {
+        let from = prepared.target.pixel_max();
+        let to = self.meta.input.pixel_max;
+        if from == to {
+            return prepared.pixels.clone();
+        }
+        prepared.pixels.iter().map(|&v| v / from * to).collect()
     }
 
     /// Prepares `image` as the model's training images were and answers.
@@ -78,18 +103,14 @@ impl Model {
     pub fn predict_prepared(&self, prepared: Result<Prepared, NoDigit>) -> Prediction {
         match prepared {
             Ok(input) => {
-                let probabilities = self.probabilities(&input.pixels);
+                let probabilities = self.probabilities_of(&input);
                 if !probabilities.iter().all(|p| p.is_finite()) {
                     // Never a digit from NaN: the answer says the model failed.
                     return Prediction {
                         digit: None,
                         label: None,
                         probabilities: Vec::new(),
-                        reason: Some(
-                            "the model's output is not a number for this picture; the model \
-                             file is damaged or was trained on broken data"
-                                .to_string(),
-                        ),
+                        reason: Some(NOT_A_NUMBER.to_string()),
                         input: Some(input),
                     };
                 }
@@ -123,6 +144,7 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::Normalizer;
 
     fn answer(probabilities: Vec<f32>) -> Prediction {
         Prediction {
@@ -148,6 +170,65 @@ mod tests {
         let unsure = answer(vec![0.4, 0.6]).require_confidence(0.8);
         assert_eq!((unsure.digit, unsure.label.as_deref()), (None, None));
         assert!(unsure.reason.unwrap().contains("0.600 is below"));
+    }
+
+    /// A white page with a thick black vertical bar.
+    fn bar() -> Gray {
+        let mut page = Gray {
+            width: 40,
+            height: 40,
+            pixels: vec![1.0; 1600],
+        };
+        for y in 6..34 {
+            page.pixels[y * 40 + 17..y * 40 + 23].fill(0.0);
+        }
+        page
+    }
+
+    #[test]
+    fn a_model_trained_on_pixels_of_0_to_1_reads_pictures_on_that_scale() {
+        let model = crate::model::file::tests_support::tiny_digits_model();
+        // The same function of the picture, for training images scaled to 0..1.
+        let mut unit = model.clone();
+        unit.meta.input.pixel_max = 1.0;
+        unit.meta.normalizer = Normalizer::Scale { pixel_max: 1.0 };
+        let (p16, p1) = (model.predict(&bar()), unit.predict(&bar()));
+        assert_eq!(p1.probabilities, p16.probabilities);
+        assert_eq!(p1.digit, p16.digit);
+        // Fed 0..16 as it is prepared, the 0..1 model would answer something else.
+        let prepared = p1.input.unwrap();
+        assert_ne!(unit.probabilities(&prepared.pixels), p1.probabilities);
+        assert!(
+            unit.scaled_input(&prepared)
+                .iter()
+                .all(|&v| (0.0..=1.0).contains(&v))
+        );
+    }
+
+    /// A model whose weights overflow to infinity for any picture with ink.
+    fn overflowing_model() -> Model {
+        let mut model = crate::model::file::tests_support::tiny_digits_model();
+        for layer in &mut model.net.layers {
+            layer.weight.fill(3e38);
+        }
+        model
+    }
+
+    #[test]
+    fn an_output_that_is_not_a_number_is_never_a_digit() {
+        let p = overflowing_model().predict(&bar());
+        assert_eq!((p.digit, p.label.as_deref()), (None, None));
+        assert!(p.probabilities.is_empty());
+        assert_eq!(p.reason.as_deref(), Some(NOT_A_NUMBER));
+        assert_eq!(p.probability(), None);
+    }
+
+    #[test]
+    fn an_output_that_is_not_a_number_is_never_a_number() {
+        let reading = overflowing_model().read_number(&bar(), 0.6).unwrap();
+        assert_eq!(reading.number, None);
+        assert!(reading.uncertain);
+        assert_eq!(reading.reason.as_deref(), Some(NOT_A_NUMBER));
     }
 
     #[test]

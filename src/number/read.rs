@@ -50,7 +50,7 @@ impl Model {
     /// One prepared digit through the network.
     fn read_digit(&self, prepared: Prepared, note: Option<&str>) -> DigitReading {
         let (x, y, w, h) = prepared.ink_box;
-        let probabilities = self.probabilities(&prepared.pixels);
+        let probabilities = self.probabilities_of(&prepared);
         let mut digit = DigitReading::new(Rect::new(x, y, w, h), probabilities, Some(prepared));
         digit.note = note.map(str::to_string);
         digit

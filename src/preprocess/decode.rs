@@ -17,7 +17,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 
 use super::Gray;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shown_path};
 
 /// The longest side accepted, in pixels.
 pub const MAX_SIDE: u32 = 10_000;
@@ -47,9 +47,9 @@ pub fn open(path: &Path) -> Result<Gray> {
     if is_jpeg(head) && len <= MAX_JPEG_BYTES {
         let mut bytes = Vec::with_capacity(len as usize);
         std::io::Read::read_to_end(&mut reader, &mut bytes).map_err(|e| Error::io(path, e))?;
-        return decode(&bytes, &path.display().to_string());
+        return decode(&bytes, &shown_path(path));
     }
-    decode_from(reader, len, &path.display().to_string())
+    decode_from(reader, len, &shown_path(path))
 }
 
 /// Decodes an image held in memory (an upload, say); `origin` names it in errors.

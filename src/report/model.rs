@@ -108,9 +108,10 @@ pub fn render_evaluation(model: &str, dataset: &str, images: usize, e: &Evaluati
     out
 }
 
-/// One line of `digitnet predict`: the answer, its probability and the top 3,
-/// or `?` with the reason; with `show`, the prepared input as a text picture.
-pub fn render_prediction(file: &str, p: &Prediction, show: bool) -> String {
+/// One line of `digitnet predict`: the answer, its probability and the top 3, each
+/// by its name in `classes` (the model's), or `?` with the reason; with `show`, the
+/// prepared input as a text picture.
+pub fn render_prediction(file: &str, p: &Prediction, classes: &[String], show: bool) -> String {
     let mut out = match (&p.label, p.probability()) {
         (Some(label), Some(prob)) => format!("{file}: {label} ({:.1}%)", 100.0 * prob),
         _ => format!("{file}: ?"),
@@ -119,7 +120,7 @@ pub fn render_prediction(file: &str, p: &Prediction, show: bool) -> String {
         let top: Vec<String> = p
             .top(3)
             .iter()
-            .map(|(c, prob)| format!("{c} {:.1}%", 100.0 * prob))
+            .map(|&(c, prob)| format!("{} {:.1}%", class_name(classes, c), 100.0 * prob))
             .collect();
         let _ = write!(out, "  top 3: {}", top.join(", "));
     }
@@ -131,6 +132,14 @@ pub fn render_prediction(file: &str, p: &Prediction, show: bool) -> String {
         out.push_str(&input.to_text());
     }
     terminal_safe(&out)
+}
+
+/// Class `index`'s name in `classes`, or the index itself when the list has none.
+pub fn class_name(classes: &[String], index: usize) -> String {
+    classes
+        .get(index)
+        .cloned()
+        .unwrap_or_else(|| index.to_string())
 }
 
 #[cfg(test)]
@@ -152,12 +161,22 @@ mod tests {
             reason: None,
             input: None,
         };
+        let digits: Vec<String> = (0..3).map(|c| c.to_string()).collect();
         assert_eq!(
-            render_prediction("a.png", &p, true),
+            render_prediction("a.png", &p, &digits, true),
             "a.png: 2 (80.0%)  top 3: 2 80.0%, 1 15.0%, 0 5.0%\n"
         );
+        let named = ["cat", "dog", "owl"].map(String::from);
+        let owl = Prediction {
+            label: Some("owl".into()),
+            ..p.clone()
+        };
+        assert_eq!(
+            render_prediction("a.png", &owl, &named, false),
+            "a.png: owl (80.0%)  top 3: owl 80.0%, dog 15.0%, cat 5.0%\n"
+        );
         let unsure = p.require_confidence(0.9);
-        let line = render_prediction("a.png", &unsure, false);
+        let line = render_prediction("a.png", &unsure, &digits, false);
         assert!(line.starts_with("a.png: ?  top 3: 2 80.0%"), "{line}");
         assert!(line.contains("below the minimum confidence 0.9"), "{line}");
     }

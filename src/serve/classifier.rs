@@ -20,9 +20,14 @@ use crate::train::{self, TrainConfig};
 /// is `null`, `reason` says why, `uncertain` is true and the lists are empty.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Answer {
-    /// The most probable digit, or `None` when the picture holds no digit.
+    /// The index of the most probable class (the digit itself for a digit model), or
+    /// `None` when the picture holds no digit.
     pub digit: Option<usize>,
-    /// One probability per digit 0..9.
+    /// The model's name for that class ("7" for a digit model, a folder's name for a
+    /// model trained on an image folder).
+    pub label: Option<String>,
+    /// One probability per class, in class order: ten, for digits 0..9, with a digit
+    /// model (`GET /api/model` lists the model's `classes`).
     pub probabilities: Vec<f32>,
     /// The probability of `digit` (0 without a digit).
     pub confidence: f32,
@@ -106,6 +111,7 @@ impl Classifier {
         let confidence = prediction.probability().unwrap_or(0.0);
         Answer {
             digit: prediction.digit,
+            label: prediction.label,
             confidence,
             uncertain: prediction.digit.is_none() || confidence < self.min_confidence,
             probabilities: prediction.probabilities,
@@ -153,6 +159,8 @@ mod tests {
         let a = c.answer(&bar());
         let digit = a.digit.unwrap();
         assert_eq!(a.confidence, a.probabilities[digit]);
+        assert_eq!(a.probabilities.len(), 10);
+        assert_eq!(a.label, Some(digit.to_string()));
         assert_eq!((a.input_width, a.input_height, a.input_max), (8, 8, 16.0));
         assert_eq!(a.input.len(), 64);
         assert!(a.input.iter().any(|&v| v > 0.0));

@@ -137,9 +137,12 @@ impl StandardSettings {
                 "invalid max-norm {c}, which should be a positive number, e.g. 3"
             ));
         }
-        if !(0.0..1.0).contains(&self.validation_fraction) {
+        // Holding out more rows than are trained on leaves a run that learns from almost
+        // nothing (0.99999 would train on one row).
+        if !(0.0..=0.5).contains(&self.validation_fraction) {
             return bad(format!(
-                "invalid validation fraction {}, which should be in [0, 1), e.g. 0.1",
+                "invalid validation fraction {}, which should be from 0 to 0.5 (the part of \
+                 the training rows held out to pick the epoch), e.g. 0.1",
                 self.validation_fraction
             ));
         }

@@ -248,7 +248,7 @@
       setBars(null, -1);
       return;
     }
-    digitEl.textContent = String(body.digit);
+    digitEl.textContent = body.label ?? String(body.digit);
     result.dataset.confidence = String(body.confidence);
     confidenceEl.textContent = `${(body.confidence * 100).toFixed(1)}% sure`;
     setBars(body.probabilities, body.digit);
