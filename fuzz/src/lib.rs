@@ -389,7 +389,7 @@ pub fn small_model(mut config: TrainConfig, hidden: usize) -> digitnet::Result<M
     config.hidden = vec![hidden];
     config.epochs = 2;
     let run = digitnet::experiment::holdout(&config, &digits, 0.25, &mut train::Silent)?;
-    Model::from_run(&run, &digits)
+    run.model()
 }
 
 /// A model file with its checksum recomputed first, so that the fuzzer, which
