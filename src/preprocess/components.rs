@@ -61,7 +61,7 @@ pub struct Components {
 
 /// Labels the marks of `ink` (see the module docs). Marks that never reach the
 /// strong threshold or the contrast floor ([`MIN_CONTRAST`]) are grain, not ink;
-/// the edge of a shadow or of the page ([`is_page_edge`]) is no mark either.
+/// the edge of a shadow or of the page (`is_page_edge`) is no mark either.
 pub fn find_components(ink: &InkMap) -> Components {
     let raw = label(ink);
     let mut found: Vec<(u32, Component)> = Vec::new();
