@@ -26,8 +26,9 @@
 //! 5. the digit's ink strength (grey, so strokes stay anti-aliased, and zero
 //!    outside its marks) in the **box of its marks** goes through the **training
 //!    set's own preparation** ([`Style`]):
-//!    - MNIST: the ink is sheared to lose half its slant ([`deskew`], MNIST practice
-//!      tempered for a model trained on slanted digits), then its box is scaled to
+//!    - MNIST: a digit photographed alone is first sheared to lose half its slant
+//!      ([`fit_upright`], [`deskew`]: MNIST practice tempered for a model trained on
+//!      slanted digits; the digits of a number are not), then its box is scaled to
 //!      fit 20x20 keeping its aspect ratio (anti-aliased:
 //!      shrinking averages, enlarging interpolates), with a margin of one output pixel
 //!      so faint edges are kept, then placed so its centre of mass falls on the centre
@@ -224,7 +225,7 @@ pub fn prepare(image: &Gray, target: Target) -> Result<Prepared, NoDigit> {
             ),
         });
     }
-    components::prepare_components(&ink, &marks, &digit, target)
+    components::prepare_single(&ink, &marks, &digit, target)
 }
 
 /// Fits the ink in `bbox` of a row-major `values` picture `width` wide to
@@ -236,12 +237,25 @@ pub fn fit(
     target: Target,
 ) -> Vec<f32> {
     match target.style {
-        Style::Mnist => {
-            let (upright, upright_width, upright_box) = deskew::straightened(values, width, bbox);
-            mnist_style(&upright, upright_width, upright_box, target)
-        }
+        Style::Mnist => mnist_style(values, width, bbox, target),
         Style::Optdigits => optdigits_style(values, width, bbox, target),
     }
+}
+
+/// [`fit`] after straightening MNIST-style ink half way by its moments
+/// ([`deskew::straightened`]); optdigits-style ink is fitted as it is, as the
+/// 8x8 set's digits were.
+pub fn fit_upright(
+    values: &[f32],
+    width: usize,
+    bbox: (usize, usize, usize, usize),
+    target: Target,
+) -> Vec<f32> {
+    if target.style != Style::Mnist {
+        return fit(values, width, bbox, target);
+    }
+    let (upright, upright_width, upright_box) = deskew::straightened(values, width, bbox);
+    fit(&upright, upright_width, upright_box, target)
 }
 
 /// [`prepare`] for raw grey values, `0` black ..= `255` white, row-major (for
@@ -373,6 +387,13 @@ fn centre_of_mass(patch: &[f32], width: usize) -> (f32, f32) {
 /// Resamples a `w x h` picture to `ow x oh`, separably: shrinking averages the
 /// source area each output pixel covers (anti-aliasing), enlarging interpolates
 /// linearly.
+///
+/// Why not `image::imageops`: it needs the `image` crate, which the preparation of
+/// raw pixels does not, and it reads no better. Fitting digits with its `resize`
+/// (Triangle, CatmullRom or Lanczos3) instead scores the same within a photo or two
+/// (2,000 photos of held-out training digits: 96.60% with this one, 96.70%,
+/// 96.65%, 96.75%; the 5,000 clean held-out digits: 99.04% with all four), and its
+/// `thumbnail` is not meant for `f32` pictures (43%).
 pub fn resize(src: &[f32], w: usize, h: usize, ow: usize, oh: usize) -> Vec<f32> {
     let wide = resize_rows(src, w, h, ow);
     let tall = resize_rows(&transpose(&wide, ow, h), h, ow, oh);

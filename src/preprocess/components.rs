@@ -61,7 +61,7 @@ pub struct Components {
 
 /// Labels the marks of `ink` (see the module docs). Marks that never reach the
 /// strong threshold or the contrast floor ([`MIN_CONTRAST`]) are grain, not ink;
-/// the edge of a shadow or of the page ([`is_page_edge`]) is no mark either.
+/// the edge of a shadow or of the page (`is_page_edge`) is no mark either.
 pub fn find_components(ink: &InkMap) -> Components {
     let raw = label(ink);
     let mut found: Vec<(u32, Component)> = Vec::new();
@@ -292,12 +292,37 @@ fn stroke_level(values: &[f32], strong: f32) -> f32 {
 }
 
 /// Prepares the chosen marks (indices into `components.list`) as one digit
-/// for `target`; the box in the result is in the picture's pixels.
+/// for `target`; the box in the result is in the picture's pixels. The number
+/// reader prepares each digit of a row so.
 pub fn prepare_components(
     ink: &InkMap,
     components: &Components,
     chosen: &[usize],
     target: Target,
+) -> Result<Prepared, NoDigit> {
+    prepare_with(ink, components, chosen, target, super::fit)
+}
+
+/// [`prepare_components`] for a digit photographed alone, straightened half way
+/// first ([`super::fit_upright`]). The digits of a number are not: on 900 photos
+/// of numbers of held-out training digits (seeds 1 to 3), 4 fewer numbers are
+/// read right when they are.
+pub fn prepare_single(
+    ink: &InkMap,
+    components: &Components,
+    chosen: &[usize],
+    target: Target,
+) -> Result<Prepared, NoDigit> {
+    prepare_with(ink, components, chosen, target, super::fit_upright)
+}
+
+/// The preparation of the chosen marks with `fit` (see [`super::fit`]).
+fn prepare_with(
+    ink: &InkMap,
+    components: &Components,
+    chosen: &[usize],
+    target: Target,
+    fit: fn(&[f32], usize, PixelBox, Target) -> Vec<f32>,
 ) -> Result<Prepared, NoDigit> {
     if chosen.iter().all(|&c| c >= components.list.len()) {
         return Err(NoDigit {
@@ -308,7 +333,7 @@ pub fn prepare_components(
     let [x, y, w, h] = ink.to_picture(bbox);
     Ok(Prepared {
         target,
-        pixels: super::fit(&values, ink.width, bbox, target),
+        pixels: fit(&values, ink.width, bbox, target),
         dark_ink: ink.dark_ink,
         ink_box: (x, y, w, h),
     })
