@@ -32,25 +32,24 @@ pub(crate) fn fill_mask_with(mask: &mut [f32], p: f32, keep: f32, rng: &mut impl
     // Compare 32 random bits with the threshold, two draws per 64-bit number:
     // a resolution of 2^-32 for p, and half the generator calls. The numbers are
     // drawn a block at a time so that the comparisons run as one vectorised loop.
+    // The numbers go into a local array before any mask value is written: a write
+    // into `mask` might alias the generator's state as far as the compiler knows, so
+    // interleaved with the draws it would store and reload that state at every draw.
     let threshold = (f64::from(p) * 4_294_967_296.0) as u64 as u32;
     let pick = |bits: u32| if bits < threshold { 0.0 } else { keep };
     let mut draws = [0u64; MASK_BLOCK / 2];
-    let mut blocks = mask.chunks_exact_mut(MASK_BLOCK);
-    for block in &mut blocks {
-        draws.iter_mut().for_each(|d| *d = rng.random::<u64>());
-        for (pair, &r) in block.chunks_exact_mut(2).zip(&draws) {
+    for block in mask.chunks_mut(MASK_BLOCK) {
+        let drawn = &mut draws[..block.len().div_ceil(2)];
+        drawn.iter_mut().for_each(|d| *d = rng.random::<u64>());
+        let mut pairs = block.chunks_exact_mut(2);
+        for (pair, &r) in (&mut pairs).zip(drawn.iter()) {
             pair[0] = pick(r as u32);
             pair[1] = pick((r >> 32) as u32);
         }
-    }
-    let mut pairs = blocks.into_remainder().chunks_exact_mut(2);
-    for pair in &mut pairs {
-        let r = rng.random::<u64>();
-        pair[0] = pick(r as u32);
-        pair[1] = pick((r >> 32) as u32);
-    }
-    if let [last] = pairs.into_remainder() {
-        *last = pick((rng.random::<u64>() >> 32) as u32);
+        // An odd last value takes the high half of one more number.
+        if let ([last], Some(&r)) = (pairs.into_remainder(), drawn.last()) {
+            *last = pick((r >> 32) as u32);
+        }
     }
 }
 

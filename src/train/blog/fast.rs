@@ -14,7 +14,7 @@
 use rand::rngs::Xoshiro256PlusPlus;
 
 use super::{Learner, Prepared, dropout_mask_01};
-use crate::nn::{Mlp, fast_tanh, softmax_in_place};
+use crate::nn::{Mlp, exp_f32, fast_tanh, softmax_in_place};
 
 /// Floats per vector and per 64-byte cache line.
 const LANES: usize = 16;
@@ -100,7 +100,8 @@ pub(super) struct Fast {
     w2t: Vec<f32>,
     /// The current sample's `x W1`, then its activations, then the next sample's `x W1`.
     h: Vec<f32>,
-    /// The hidden layer's gradient `g1`; the 0/1 dropout mask; the outputs.
+    /// The hidden layer's gradient `g1`; the 0/1 dropout mask; the outputs (at least
+    /// [`LANES`] long, the values past the classes unused).
     g: Vec<f32>,
     mask: Vec<f32>,
     out: Vec<f32>,
@@ -134,8 +135,8 @@ impl Fast {
             h: vec![0.0; stride],
             g: vec![0.0; stride],
             mask: vec![1.0; stride],
-            out: vec![0.0; classes],
-            s: vec![0.0; classes],
+            out: vec![0.0; classes.max(LANES)],
+            s: vec![0.0; classes.max(LANES)],
         }
     }
 
@@ -147,7 +148,7 @@ impl Fast {
     /// One epoch over every row in order (see [`Learner::epoch`]).
     #[inline(always)]
     fn epoch_body(&mut self, labels: &[u8], lr: f32, p: f32, rng: &mut Xoshiro256PlusPlus) -> f64 {
-        let hidden = self.sizes[1];
+        let [_, hidden, classes] = self.sizes;
         let keep = 1.0 / (1.0 - p);
         let mut sum_sq = 0.0;
         self.start();
@@ -164,9 +165,15 @@ impl Fast {
             for (o, w) in self.out.iter_mut().zip(self.w2t.chunks_exact(self.stride)) {
                 *o = dot(w, &self.h);
             }
-            sum_sq += output_error(&mut self.out, &mut self.s, label);
+            sum_sq += output_error(&mut self.out, &mut self.s, label, classes);
             // g1 = (e W2ᵀ) * (1 - tanh(h)^2) * m  (quirk 3), with W2 before its update
-            back_through_w2(&mut self.w2t, &self.out, lr, &self.h, &mut self.g);
+            back_through_w2(
+                &mut self.w2t,
+                &self.out[..classes],
+                lr,
+                &self.h,
+                &mut self.g,
+            );
             if p > 0.0 {
                 for ((g, &h), &m) in self.g.iter_mut().zip(&self.h).zip(&self.mask) {
                     let t = fast_tanh(h);
@@ -359,21 +366,51 @@ fn back_group<const V: usize>(
     }
 }
 
-/// From the logits in `out`: `out = softmax(logits)`, `delta = out - t`, then
-/// `e = delta * s (1 - s)` with `s = softmax(out)` (quirks 1 and 2) into `out`.
+/// From the logits in `out[..classes]`: `out = softmax(logits)`, `delta = out - t`,
+/// then `e = delta * s (1 - s)` with `s = softmax(out)` (quirks 1 and 2) into `out`.
 /// Returns the summed `delta^2`.
 #[inline(always)]
-fn output_error(out: &mut [f32], s: &mut [f32], label: u8) -> f64 {
-    softmax_in_place(out);
-    s.copy_from_slice(out);
-    softmax_in_place(s);
+fn output_error(out: &mut [f32], s: &mut [f32], label: u8, classes: usize) -> f64 {
+    let lanes = <&mut [f32; LANES]>::try_from(&mut *out);
+    if let (Ok(out), Ok(s)) = (lanes, <&mut [f32; LANES]>::try_from(&mut *s)) {
+        softmax_lanes(out, classes);
+        *s = *out;
+        softmax_lanes(s, classes);
+    } else {
+        softmax_in_place(&mut out[..classes]);
+        s[..classes].copy_from_slice(&out[..classes]);
+        softmax_in_place(&mut s[..classes]);
+    }
     let mut sum_sq = 0.0;
-    for (k, (o, &s)) in out.iter_mut().zip(s.iter()).enumerate() {
+    for (k, (o, &s)) in out[..classes].iter_mut().zip(s.iter()).enumerate() {
         let delta = *o - if k == usize::from(label) { 1.0 } else { 0.0 };
         sum_sq += f64::from(delta * delta);
         *o = delta * s * (1.0 - s);
     }
     sum_sq
+}
+
+/// [`softmax_in_place`] of `v[..live]`, the same bits, on a whole vector: the lanes
+/// past `live` count as `-inf` for the maximum and are left out of the sum, so no
+/// copy of a short row in and out of a vector is needed.
+#[inline(always)]
+fn softmax_lanes(v: &mut [f32; LANES], live: usize) {
+    let mut x = [0.0f32; LANES];
+    for (l, (x, &v)) in x.iter_mut().zip(v.iter()).enumerate() {
+        *x = if l < live { v } else { f32::NEG_INFINITY };
+    }
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    for x in x.iter_mut() {
+        *x = exp_f32(*x - max);
+    }
+    let mut sum = 0.0;
+    for &x in &x[..live] {
+        sum += x;
+    }
+    let inv = 1.0 / sum;
+    for (v, &x) in v.iter_mut().zip(x.iter()) {
+        *v = x * inv;
+    }
 }
 
 /// `x . y` in 16 independent lanes, added in order at the end.
