@@ -73,7 +73,7 @@ impl SparseRows {
         }
         self.start(a, rows, cols);
         // Judged on the first rows: reading the whole batch once more, on one
-        // thread, took a tenth of an inference pass (the batch streams from memory).
+        // thread, takes a tenth of an inference pass (the batch streams from memory).
         let sample = &a[..DENSITY_SAMPLE_ROWS * cols];
         self.nonzero = count_nonzero(sample) * rows / DENSITY_SAMPLE_ROWS;
         self.density() < max_density
@@ -154,7 +154,7 @@ impl SparseRows {
 
 /// Appends `row`'s nonzero entries `(index, value)` to `entries`. The row goes in
 /// chunks of 16 whose nonzero values are found by one vector compare into a bit
-/// mask; only the set bits are visited. (Testing value by value mispredicted a
+/// mask; only the set bits are visited. (Testing value by value mispredicts a
 /// branch at every edge of a digit's strokes: 2.5 cycles a pixel.)
 #[inline(always)]
 pub(super) fn list_nonzero(row: &[f32], entries: &mut Vec<(u32, f32)>) {
@@ -208,7 +208,7 @@ fn count_nonzero(a: &[f32]) -> usize {
 /// `super::row_groups`; the same bits). It pays when many groups share each block
 /// of `b` from the L2 cache: at inference's batches of 1000 it makes the 784-800-10
 /// net's pass 1.3-1.5x faster, while at training's 128 fetching the block from
-/// memory dominates and the extra zero multiply-adds made the epoch 5% slower.
+/// memory dominates and the extra zero multiply-adds make the epoch 5% slower.
 pub const GROUPED_FROM_ROWS: usize = 512;
 
 /// Rows whose density stands for a batch of at least [`GROUPED_FROM_ROWS`] rows
