@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::preprocess::Gray;
+
 /// A fresh, empty folder for one test, under the system's temporary folder; `name`
 /// must be unique among the library's tests (they run in parallel).
 pub fn scratch(name: &str) -> PathBuf {
@@ -9,4 +11,17 @@ pub fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A white 40x40 page with a thick black vertical bar: a "1" to any digit reader.
+pub fn bar() -> Gray {
+    let mut page = Gray {
+        width: 40,
+        height: 40,
+        pixels: vec![1.0; 1600],
+    };
+    for y in 6..34 {
+        page.pixels[y * 40 + 17..y * 40 + 23].fill(0.0);
+    }
+    page
 }

@@ -145,6 +145,7 @@ impl Model {
 mod tests {
     use super::*;
     use crate::normalize::Normalizer;
+    use crate::test_support::bar;
 
     fn answer(probabilities: Vec<f32>) -> Prediction {
         Prediction {
@@ -170,19 +171,6 @@ mod tests {
         let unsure = answer(vec![0.4, 0.6]).require_confidence(0.8);
         assert_eq!((unsure.digit, unsure.label.as_deref()), (None, None));
         assert!(unsure.reason.unwrap().contains("0.600 is below"));
-    }
-
-    /// A white page with a thick black vertical bar.
-    fn bar() -> Gray {
-        let mut page = Gray {
-            width: 40,
-            height: 40,
-            pixels: vec![1.0; 1600],
-        };
-        for y in 6..34 {
-            page.pixels[y * 40 + 17..y * 40 + 23].fill(0.0);
-        }
-        page
     }
 
     #[test]

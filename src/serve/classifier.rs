@@ -135,22 +135,10 @@ impl Classifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::bar;
 
     fn classifier() -> Classifier {
         Classifier::trained_on_digits(0.6).unwrap()
-    }
-
-    /// A white page with a thick black vertical bar: a "1" to any digit reader.
-    fn bar() -> Gray {
-        let mut page = Gray {
-            width: 40,
-            height: 40,
-            pixels: vec![1.0; 1600],
-        };
-        for y in 6..34 {
-            page.pixels[y * 40 + 17..y * 40 + 23].fill(0.0);
-        }
-        page
     }
 
     #[test]
