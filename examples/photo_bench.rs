@@ -365,15 +365,7 @@ fn speed(seed: u64) -> Result<()> {
             file.display(),
             photo.jpeg.len()
         );
-        let exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
-        let status = Command::new(exe)
-            .arg("--time-file")
-            .arg(&file)
-            .status()
-            .map_err(|e| Error::io("photo_bench", e))?;
-        if !status.success() {
-            return Err(Error::config("the timing process failed"));
-        }
+        time_in_fresh_process(&["--time-file".as_ref(), file.as_os_str()])?;
     }
     Ok(())
 }
@@ -399,12 +391,19 @@ fn speed_number(seed: u64, model: &Path) -> Result<()> {
         photo.jpeg.len(),
         photo.quality
     );
+    time_in_fresh_process(&[
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--time-number".as_ref(),
+        file.as_os_str(),
+    ])
+}
+
+/// Runs this program again with `args`, so that a timing's peak memory is its own.
+fn time_in_fresh_process(args: &[&std::ffi::OsStr]) -> Result<()> {
     let exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
     let status = Command::new(exe)
-        .arg("--model")
-        .arg(model)
-        .arg("--time-number")
-        .arg(&file)
+        .args(args)
         .status()
         .map_err(|e| Error::io("photo_bench", e))?;
     if !status.success() {

@@ -120,15 +120,7 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
         };
         entries.push(entry);
     }
-    if args.json {
-        let out = serde_json::json!({ "model": model_name, "predictions": entries });
-        outln!("{}", serde_json::to_string(&out)?);
-    }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    finish(args.json, &model_name, &entries, failed)
 }
 
 /// One picture's entry in `--number --json`: the reading, or why it has none.
@@ -181,15 +173,7 @@ fn run_number(args: PredictArgs) -> Result<ExitCode> {
             error,
         });
     }
-    if args.json {
-        let out = serde_json::json!({ "model": model_name, "predictions": entries });
-        outln!("{}", serde_json::to_string(&out)?);
-    }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    finish(args.json, &model_name, &entries, failed)
 }
 
 /// Reads the number in `image` (from `file`) and draws it when `--out` asks.
@@ -216,4 +200,18 @@ fn read_number(
     #[cfg(not(feature = "plot"))]
     let _ = args;
     Ok(reading)
+}
+
+/// Prints `--json`'s one object (the model and every picture's entry), then exits
+/// with failure when any picture could not be read.
+fn finish(json: bool, model: &str, entries: &impl Serialize, failed: bool) -> Result<ExitCode> {
+    if json {
+        let out = serde_json::json!({ "model": model, "predictions": entries });
+        outln!("{}", serde_json::to_string(&out)?);
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
