@@ -11,6 +11,13 @@
 //
 // With UNSURE=1 (a server started with --min-confidence 1) it only draws a 3 and
 // checks the page shows it with "not sure", saving page-unsure.png.
+//
+// With CLASSES=1 (a server whose model has other classes than the ten digits, as
+// GET /api/model lists them) it checks the page has one bar per class, labelled with
+// the class names; draws the digits DRAW names (in the model's class order, "-" for a
+// class it skips, say DRAW=01-7) and checks each is shown by its class name; uploads
+// the picture PHOTO and checks the number view names its classes, expecting the
+// number PHOTO_NUMBER; saves page-classes.png and page-classes-photo.png.
 
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,6 +91,7 @@ async function readAnswer(page) {
     confidenceValue: Number(document.getElementById('result').dataset.confidence),
     confidence: document.getElementById('confidence').textContent,
     bars: [...document.querySelectorAll('#bars .pct')].map((e) => e.textContent),
+    labels: [...document.querySelectorAll('#bars .label')].map((e) => e.textContent),
     error: document.getElementById('error').textContent,
   }));
 }
@@ -93,6 +101,7 @@ async function readReset(page) {
     state: document.getElementById('result').dataset.state,
     digit: document.getElementById('digit').textContent,
     bars: [...document.querySelectorAll('#bars .fill')].map((e) => e.style.width),
+    labels: [...document.querySelectorAll('#bars .label')].map((e) => e.textContent),
     inked: document.body.classList.contains('has-ink'),
     undoDisabled: document.getElementById('undo').disabled,
   }));
@@ -115,6 +124,56 @@ async function unsureRun(page, answerFor) {
   check(answer.unsure, 'with --min-confidence 1 the page should say "not sure"');
   await page.waitForTimeout(400); // let the bars' transition end before the picture
   await page.screenshot({ path: join(outDir, 'page-unsure.png') });
+}
+
+// A model of other classes: its bars and names, on the pad and in the number view.
+async function classesRun(page, answerFor, model) {
+  const names = model.classes;
+  const fresh = await readReset(page);
+  summary.labels = fresh.labels;
+  check(sameList(fresh.labels, names), `bars ${fresh.labels}, expected ${names}`);
+  const drawn = [...(process.env.DRAW || '')]
+    .map((d, k) => [d, names[k]])
+    .filter(([d]) => d !== '-');
+  for (const [d, name] of drawn) {
+    await page.click('#clear');
+    await drawDigit(page, DIGITS[d]);
+    const answer = await answerFor(name, `digit ${d} (class ${name})`);
+    summary.read[d] = answer.digit;
+    check(sameList(answer.labels, names), `digit ${d}: bars ${answer.labels}, expected ${names}`);
+    check(answer.bars.length === names.length, `digit ${d}: ${answer.bars.length} bars`);
+  }
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: join(outDir, 'page-classes.png') });
+
+  await page.setInputFiles('#photo', process.env.PHOTO);
+  await page.waitForSelector('#photo-panel[data-state="done"], #photo-panel[data-state="error"]',
+    { timeout: 20000 });
+  const photo = await page.evaluate(() => ({
+    state: document.getElementById('photo-panel').dataset.state,
+    status: document.getElementById('photo-status').textContent,
+    number: document.getElementById('number').textContent,
+    cards: [...document.querySelectorAll('#number-digits li')].map((li) => ({
+      head: li.querySelector('.d').textContent,
+      bars: li.querySelectorAll('.spark span').length,
+      labels: [...li.querySelectorAll('.spark-labels span')].map((e) => e.textContent),
+    })),
+  }));
+  summary.photo = photo;
+  check(photo.state === 'done', `photo: ${photo.state}: ${photo.status}`);
+  check(photo.number === process.env.PHOTO_NUMBER,
+    `photo: the page shows ${photo.number}, expected ${process.env.PHOTO_NUMBER}`);
+  check(photo.cards.length > 0, 'photo: no digit cards');
+  for (const card of photo.cards) {
+    check(names.includes(card.head), `photo: a card shows ${card.head}, not a class name`);
+    check(card.bars === names.length, `photo: a card has ${card.bars} bars for ${names.length}`);
+    check(sameList(card.labels, names), `photo: a card's labels are ${card.labels}`);
+  }
+  await page.screenshot({ path: join(outDir, 'page-classes-photo.png'), fullPage: true });
+}
+
+function sameList(a, b) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 async function fullRun(page, answerFor) {
@@ -158,7 +217,9 @@ async function fullRun(page, answerFor) {
   // A phone-sized screen: nothing wider than the screen, the pad and answer stacked.
   await page.setViewportSize({ width: 390, height: 844 });
   await drawDigit(page, DIGITS[5]);
-  await answerFor('5', 'phone');
+  const phone = await answerFor('5', 'phone');
+  const digitNames = Object.keys(DIGITS);
+  check(sameList(phone.labels, digitNames), `phone: the bars are labelled ${phone.labels}`);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `phone: the page is ${overflow}px wider than the screen`);
   await page.waitForTimeout(400);
@@ -179,7 +240,11 @@ const context = await chromium.launchPersistentContext(profile, {
 try {
   const page = context.pages()[0] || (await context.newPage());
   const foreign = [];
-  page.on('request', (r) => { if (!r.url().startsWith(url) && !r.url().startsWith('data:')) foreign.push(r.url()); });
+  // The page's own addresses, data: URLs and its object URLs of uploaded files.
+  const own = [url, 'data:', `blob:${new URL(url).origin}/`];
+  page.on('request', (r) => {
+    if (!own.some((start) => r.url().startsWith(start))) foreign.push(r.url());
+  });
   const consoleErrors = [];
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
@@ -199,6 +264,7 @@ try {
   };
 
   if (process.env.UNSURE === '1') await unsureRun(page, answerFor);
+  else if (process.env.CLASSES === '1') await classesRun(page, answerFor, model);
   else await fullRun(page, answerFor);
 
   check(foreign.length === 0, `the page asked for outside addresses: ${foreign}`);

@@ -217,22 +217,66 @@
 
   // ---- showing the answer --------------------------------------------------
 
-  const bars = [];
-  for (let d = 0; d < 10; d++) {
-    const li = document.createElement('li');
-    li.innerHTML = `<span class="label">${d}</span><span class="track"><span class="fill"></span></span><span class="pct">0%</span>`;
-    barsEl.appendChild(li);
-    bars.push({ li, fill: li.querySelector('.fill'), pct: li.querySelector('.pct') });
+  // The served model's class names, in output order: the digits until GET /api/model
+  // answers, and whenever it cannot be read.
+  const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+  let classes = DIGITS;
+  let bars = [];
+
+  function sameNames(a, b) {
+    return a.length === b.length && a.every((name, i) => name === b[i]);
   }
 
+  // The name of class `k`: its name in the model, or its index.
+  function className(k) {
+    return classes[k] ?? String(k);
+  }
+
+  // One bar per class, labelled with its name. Labels longer than a digit widen
+  // their column (up to a limit; the full name is in the tooltip).
+  function buildBars(names) {
+    barsEl.textContent = '';
+    bars = names.map((name) => {
+      const li = document.createElement('li');
+      li.innerHTML = '<span class="label"></span>'
+        + '<span class="track"><span class="fill"></span></span><span class="pct">0%</span>';
+      const label = li.querySelector('.label');
+      label.textContent = name;
+      label.title = name;
+      barsEl.appendChild(li);
+      return { li, name, fill: li.querySelector('.fill'), pct: li.querySelector('.pct') };
+    });
+    const longest = Math.max(1, ...names.map((name) => name.length));
+    barsEl.classList.toggle('named', longest > 1);
+    if (longest > 1) {
+      barsEl.style.setProperty('--label-width', `${Math.min(10, longest * 0.62 + 0.4)}em`);
+    } else {
+      barsEl.style.removeProperty('--label-width');
+    }
+    barsEl.setAttribute('aria-label',
+      sameNames(names, DIGITS) ? 'Probability of each digit' : 'Probability of each class');
+  }
+
+  let shown = { probabilities: null, best: -1 };
   function setBars(probabilities, best) {
+    shown = { probabilities, best };
+    if (probabilities && probabilities.length !== bars.length) {
+      // An answer with another number of classes than the description said.
+      buildBars(probabilities.map((_, k) => className(k)));
+    }
     bars.forEach((bar, d) => {
       const p = probabilities ? probabilities[d] : 0;
       bar.fill.style.width = `${(p * 100).toFixed(1)}%`;
       bar.pct.textContent = `${(p * 100).toFixed(p >= 0.995 || p < 0.005 ? 0 : 1)}%`;
       bar.li.classList.toggle('best', d === best);
-      bar.li.setAttribute('aria-label', `${d}: ${(p * 100).toFixed(0)} percent`);
+      bar.li.setAttribute('aria-label', `${bar.name}: ${(p * 100).toFixed(0)} percent`);
     });
+  }
+
+  // The answer's label in the big box, smaller when it is longer than two characters.
+  function showLabel(text) {
+    digitEl.textContent = text;
+    digitEl.classList.toggle('long', text.length > 2);
   }
 
   function showPrediction(body) {
@@ -243,12 +287,12 @@
     unsureEl.hidden = !body.uncertain;
     if (body.digit === null) {
       // No ink the server could find (a dot too faint, say): no digit to show.
-      digitEl.textContent = '?';
+      showLabel('?');
       confidenceEl.textContent = body.reason || 'No digit found';
       setBars(null, -1);
       return;
     }
-    digitEl.textContent = body.label ?? String(body.digit);
+    showLabel(body.label ?? className(body.digit));
     result.dataset.confidence = String(body.confidence);
     confidenceEl.textContent = `${(body.confidence * 100).toFixed(1)}% sure`;
     setBars(body.probabilities, body.digit);
@@ -258,7 +302,7 @@
   function showEmpty() {
     result.dataset.state = 'empty';
     result.classList.remove('is-unsure');
-    digitEl.textContent = '?';
+    showLabel('?');
     confidenceEl.textContent = 'Waiting for a drawing';
     unsureEl.hidden = true;
     errorEl.hidden = true;
@@ -303,10 +347,24 @@
       penWidth = pad.width * (PEN_FRACTION[input.width] || DEFAULT_PEN_FRACTION);
       if (typeof model.min_confidence === 'number') minConfidence = model.min_confidence;
       seenSize.textContent = `${input.width}x${input.height} pixels`;
+      useClasses(model.classes);
       document.getElementById('model-info').textContent = describeModel(model);
     } catch (err) {
-      document.getElementById('model-info').textContent = `Could not load the model's description: ${err.message}`;
+      document.getElementById('model-info').textContent =
+        `Could not load the model's description: ${err.message}`;
     }
+  }
+
+  // The model's class names (strings, one per output) replace the digits, and the
+  // bars are rebuilt for them, showing again what they showed.
+  function useClasses(names) {
+    const valid = Array.isArray(names) && names.length > 0
+      && names.every((name) => typeof name === 'string');
+    if (!valid) return;
+    if (sameNames(names, classes)) return;
+    classes = names;
+    buildBars(classes);
+    setBars(shown.probabilities, shown.best);
   }
 
   function describeModel(model) {
@@ -316,11 +374,22 @@
     const hidden = (model.layers || []).slice(0, -1).map((l) => l.activation);
     if (model.sizes) parts.push(`a ${model.sizes.join('-')} network`);
     if (hidden.length) parts.push(`${[...new Set(hidden)].join('/')} hidden units`);
-    if (training.dataset) parts.push(`trained on ${training.dataset} (${input.width}x${input.height})`);
+    if (training.dataset) {
+      parts.push(`trained on ${training.dataset} (${input.width}x${input.height})`);
+    }
+    if (!sameNames(classes, DIGITS)) {
+      parts.push(`${classes.length} classes (${listNames(classes)})`);
+    }
     if (typeof training.test_accuracy === 'number') {
       parts.push(`${(training.test_accuracy * 100).toFixed(1)}% test accuracy`);
     }
     return `Model: ${parts.join(', ')}.`;
+  }
+
+  // Up to twelve names, then how many more.
+  function listNames(names) {
+    const more = names.length > 12 ? ` and ${names.length - 12} more` : '';
+    return names.slice(0, 12).join(', ') + more;
   }
 
   // ---- a photo of a number -------------------------------------------------
@@ -375,7 +444,10 @@
       const url = URL.createObjectURL(file);
       const image = new Image();
       image.onload = () => { URL.revokeObjectURL(url); resolve(image); };
-      image.onerror = () => { URL.revokeObjectURL(url); reject(new Error('not an image the browser can open')); };
+      image.onerror = () => {
+        URL.revokeObjectURL(url);
+        reject(new Error('not an image the browser can open'));
+      };
       image.src = url;
     });
   }
@@ -384,7 +456,7 @@
     photoPanel.dataset.state = 'done';
     photoPanel.classList.toggle('is-unsure', body.uncertain);
     photoResult.hidden = false;
-    numberEl.textContent = body.number === null ? 'no number' : body.number;
+    numberEl.textContent = body.number === null ? 'no number' : numberText(body);
     numberUnsure.hidden = !(body.uncertain && body.number !== null);
     photoStatus.textContent = body.reason
       ? (body.number === null ? body.reason : `Not sure: ${body.reason}`)
@@ -392,6 +464,14 @@
     drawPhoto(sent, body.digits);
     numberDigits.textContent = '';
     body.digits.forEach((d) => numberDigits.appendChild(digitCard(d)));
+  }
+
+  // The server's number for a digit model; for another model, its class names
+  // (the server's number is their indices), spaced when a name is longer than a character.
+  function numberText(body) {
+    if (sameNames(classes, DIGITS)) return body.number;
+    const names = body.digits.map((d) => className(d.digit));
+    return names.join(names.some((name) => name.length > 1) ? ' ' : '');
   }
 
   // The sent photo, scaled to the view, with each digit's box in its certainty's colour.
@@ -411,7 +491,7 @@
       vctx.strokeStyle = colour;
       vctx.fillStyle = colour;
       vctx.strokeRect(x - line, y - line, w + 2 * line, h + 2 * line);
-      vctx.fillText(String(d.digit), x, Math.max(vctx.lineWidth * 8, y - 2 * line));
+      vctx.fillText(className(d.digit), x, Math.max(vctx.lineWidth * 8, y - 2 * line));
     });
   }
 
@@ -419,21 +499,37 @@
     return Boolean(d.note) || d.confidence < minConfidence;
   }
 
-  // One digit: the digit, its probability, and a small bar per class 0..9.
+  // One digit: its class name, its probability, and a small bar per class, each
+  // labelled with its class name (its tooltip has the whole name and the percentage).
   function digitCard(d) {
     const li = document.createElement('li');
     li.classList.toggle('doubtful', doubtful(d));
+    const name = className(d.digit);
     const percent = (d.confidence * 100).toFixed(1);
-    li.setAttribute('aria-label', `${d.digit}, ${percent} percent`);
-    const bars = d.probabilities
-      .map((p, k) => `<span class="${k === d.digit ? 'best' : ''}" style="height:${Math.max(1, Math.round(p * 100))}%" title="${k}: ${(p * 100).toFixed(1)}%"></span>`)
-      .join('');
-    const labels = d.probabilities.map((_, k) => `<span>${k}</span>`).join('');
-    li.innerHTML = `<div class="head"><span class="d">${d.digit}</span><span class="p">${percent}%</span></div>`
-      + `<div class="spark" aria-hidden="true">${bars}</div><div class="spark-labels" aria-hidden="true">${labels}</div>`;
+    li.setAttribute('aria-label', `${name}, ${percent} percent`);
+    li.innerHTML = '<div class="head"><span class="d"></span><span class="p"></span></div>'
+      + '<div class="spark" aria-hidden="true"></div>'
+      + '<div class="spark-labels" aria-hidden="true"></div>';
+    li.querySelector('.d').textContent = name;
+    li.querySelector('.p').textContent = `${percent}%`;
+    const spark = li.querySelector('.spark');
+    const labels = li.querySelector('.spark-labels');
+    d.probabilities.forEach((p, k) => {
+      const bar = document.createElement('span');
+      if (k === d.digit) bar.className = 'best';
+      bar.style.height = `${Math.max(1, Math.round(p * 100))}%`;
+      bar.title = `${className(k)}: ${(p * 100).toFixed(1)}%`;
+      spark.appendChild(bar);
+      const label = document.createElement('span');
+      label.textContent = className(k);
+      labels.appendChild(label);
+    });
+    // More than ten classes: a wider card, so each bar stays a few pixels wide.
+    if (d.probabilities.length > 10) li.style.minWidth = `${9 * d.probabilities.length}px`;
     return li;
   }
 
+  buildBars(classes);
   redrawNow();
   showEmpty();
   loadModel();
