@@ -125,7 +125,10 @@ def main():
     if args.json:
         print(json.dumps(result))
     else:
-        print("converged at iteration:", converged_at) if converged_at is not None else print("failed to converge")
+        if converged_at is not None:
+            print("converged at iteration:", converged_at)
+        else:
+            print("failed to converge")
         print("average error:", err)
         print("percent correct:", 100 * strict)
         print("argmax accuracy:", 100 * argmax)

@@ -19,9 +19,10 @@ For example:
   python3 -m venv /tmp/bench-venv && /tmp/bench-venv/bin/pip install torch numpy
   TORCH_PYTHON=/tmp/bench-venv/bin/python NUMPY_PYTHON=/tmp/bench-venv/bin/python \
       python3 bench/compare.py
-Each interpreter is checked for its modules before anything is timed. Both benchmarks train on the real MNIST
-(data/mnist/; digitnet's first layer skips the zero pixels of the background, which
-is most of every digit, so random pixels would not time the same work). Each tool runs under /usr/bin/time, which reports its peak resident memory.
+Each interpreter is checked for its modules before anything is timed. Both benchmarks
+train on the real MNIST (data/mnist/; digitnet's first layer skips the zero pixels of
+the background, which is most of every digit, so random pixels would not time the same
+work). Each tool runs under /usr/bin/time, which reports its peak resident memory.
 On a shared machine, compare only figures from one run: they are measured minutes
 apart, not seconds, so keep other work off the cores while this runs.
 """
@@ -147,12 +148,14 @@ def main():
             ratio = a / b
             ok = ratio <= target if lower else ratio >= target
             sign = "<=" if lower else ">="
-            print(f"{what:24} {a:>9.3g} {unit:<2} {b:>9.3g} {unit:<2} {ratio:>6.2f}x {sign} {target:<4} "
-                  f"{'ok' if ok else 'MISSED'}")
-        print(f"{'peak memory (whole bench)':24} {our_rss:>9.0f} MB {torch_rss:>9.0f} MB {our_rss / torch_rss:>6.2f}x")
+            print(f"{what:24} {a:>9.3g} {unit:<2} {b:>9.3g} {unit:<2} {ratio:>6.2f}x "
+                  f"{sign} {target:<4} {'ok' if ok else 'MISSED'}")
+        print(f"{'peak memory (whole bench)':24} {our_rss:>9.0f} MB {torch_rss:>9.0f} MB "
+              f"{our_rss / torch_rss:>6.2f}x")
         for name in ("mnist_relu800", "mnist_tanh200", "digits"):
             t = ours[name]
-            print(f"  digitnet {name}: {t['gflops']:.1f} GFLOP/s, {t['images_per_s']:,.0f} images/s")
+            print(f"  digitnet {name}: {t['gflops']:.1f} GFLOP/s, "
+                  f"{t['images_per_s']:,.0f} images/s")
 
     if not args.skip_blog:
         blog_side_by_side(args.blog_runs, args.threads, args.blog_dropout)

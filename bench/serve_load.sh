@@ -54,8 +54,8 @@ f:close()
 LUA
 
 echo "wrk: $connections connections, $threads threads, ${seconds}s, POST ${url}api/predict"
-wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" "${url}api/predict" \
-  | tee "$work/wrk"
+wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" \
+  "${url}api/predict" | tee "$work/wrk"
 
 kill -TERM "$server_pid"
 wait "$server_pid" || true

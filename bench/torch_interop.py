@@ -197,7 +197,8 @@ def serve_answer(digitnet, model, png):
 
 
 def torch_to_digitnet(args, test_x, test_y):
-    train_x, train_y = read_idx("train-images-idx3-ubyte.gz"), read_idx("train-labels-idx1-ubyte.gz")
+    train_x = read_idx("train-images-idx3-ubyte.gz")
+    train_y = read_idx("train-labels-idx1-ubyte.gz")
     net = train_torch_mlp(train_x, train_y)
     meta = {"normalizer": {"kind": "scale", "pixel_max": 255.0}}
     theirs = torch_predictions(net, meta, test_x)

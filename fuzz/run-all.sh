@@ -15,6 +15,7 @@ for target in $targets; do
         -max_total_time="$seconds" -jobs=1 -workers=1 \
         -rss_limit_mb=512 -malloc_limit_mb=512 -print_final_stats=1 || true
     mv fuzz-0.log "logs/$target.log"
-    grep -E '^#[0-9]+.*DONE|^stat::number_of_executed_units|^stat::average_exec_per_sec|^stat::peak_rss_mb|SUMMARY|ERROR|panicked|==fuzz==' \
+    stats='^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)'
+    grep -E "^#[0-9]+.*DONE|$stats|SUMMARY|ERROR|panicked|==fuzz==" \
         "logs/$target.log" | sed "s/^/$target: /" || true
 done

@@ -39,7 +39,10 @@ fn sigterm_lets_a_request_in_flight_finish() {
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
     let head = format!(
-        "POST /api/predict HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        concat!(
+            "POST /api/predict HTTP/1.1\r\nHost: test\r\n",
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        ),
         body.len()
     );
     // Half the request, then the signal while the server waits for the rest.

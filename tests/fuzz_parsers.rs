@@ -103,7 +103,10 @@ proptest! {
     }
 
     #[test]
-    fn idx_headers_with_arbitrary_sizes(dims in prop::collection::vec(any::<u32>(), 3), tail in 0usize..100) {
+    fn idx_headers_with_arbitrary_sizes(
+        dims in prop::collection::vec(any::<u32>(), 3),
+        tail in 0usize..100
+    ) {
         let mut bytes = idx_header(IMAGES_MAGIC, &dims);
         bytes.extend(std::iter::repeat_n(7u8, tail));
         check_idx(&bytes);
@@ -173,7 +176,9 @@ proptest! {
     }
 
     #[test]
-    fn csv_arbitrary_rows(rows in prop::collection::vec(prop::collection::vec(csv_field(), 0..7), 0..6)) {
+    fn csv_arbitrary_rows(
+        rows in prop::collection::vec(prop::collection::vec(csv_field(), 0..7), 0..6)
+    ) {
         let text: String = rows.iter().map(|r| r.join(",") + "\n").collect();
         check_csv(text.as_bytes());
     }
@@ -330,7 +335,9 @@ proptest! {
     fn pixels_of_any_shape(width in 0usize..40, height in 0usize..40, extra in 0usize..3,
                            seed in any::<u64>(), wide in any::<bool>()) {
         let len = (width * height + extra).min(2000);
-        let values: Vec<u8> = (0..len).map(|i| (seed.wrapping_mul(i as u64 + 1) >> 13) as u8).collect();
+        let values: Vec<u8> = (0..len)
+            .map(|i| (seed.wrapping_mul(i as u64 + 1) >> 13) as u8)
+            .collect();
         let target = if wide { Target::for_shape(28, 28) } else { Target::for_shape(8, 8) };
         check(preprocess::prepare_pixels(width, height, &values, target), |p| {
             p.pixels.len() == target.features()

@@ -1,6 +1,7 @@
 //! Hostile inputs under a memory limit: each is refused with a clear message and exit
-//! code 1 or 2 (or, for a harmless bomb in optional metadata, read), never an abort. The binary runs with its address space capped (setrlimit
-//! in the child), so an unbounded allocation fails the test instead of the machine.
+//! code 1 or 2 (or, for a harmless bomb in optional metadata, read), never an abort.
+//! The binary runs with its address space capped (setrlimit in the child), so an
+//! unbounded allocation fails the test instead of the machine.
 //! The bombs are built as deflate streams of one repeated segment: a megabyte of file
 //! claims a gigabyte.
 

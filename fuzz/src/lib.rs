@@ -71,7 +71,8 @@ impl Budgeted {
             LIMIT.store(0, Ordering::Relaxed);
             let _ = writeln!(
                 std::io::stderr(),
-                "==fuzz== memory budget exceeded: an allocation of {size} bytes brings the live heap to {live} bytes, over the budget of {limit}"
+                "==fuzz== memory budget exceeded: an allocation of {size} bytes brings the live \
+                 heap to {live} bytes, over the budget of {limit}"
             );
             std::process::abort();
         }

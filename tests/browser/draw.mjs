@@ -34,7 +34,10 @@ mkdirSync(outDir, { recursive: true });
 // ---- the digits, as strokes in unit coordinates of the pad (0..1) ------------
 
 const line = (a, b, n = 8) =>
-  Array.from({ length: n + 1 }, (_, i) => [a[0] + ((b[0] - a[0]) * i) / n, a[1] + ((b[1] - a[1]) * i) / n]);
+  Array.from({ length: n + 1 }, (_, i) => [
+    a[0] + ((b[0] - a[0]) * i) / n,
+    a[1] + ((b[1] - a[1]) * i) / n,
+  ]);
 // An elliptic arc; angles in degrees, 0 = right, 90 = down (screen coordinates).
 const arc = (cx, cy, rx, ry, from, to, n = 24) =>
   Array.from({ length: n + 1 }, (_, i) => {
@@ -46,10 +49,21 @@ const path = (...parts) => parts.flat();
 const DIGITS = {
   0: [arc(0.5, 0.5, 0.19, 0.29, -90, 270, 36)],
   1: [line([0.52, 0.2], [0.5, 0.8], 12)],
-  2: [path(arc(0.5, 0.35, 0.17, 0.15, 190, 380, 16), line([0.66, 0.4], [0.3, 0.8], 10), line([0.3, 0.8], [0.72, 0.8], 6))],
+  2: [path(
+    arc(0.5, 0.35, 0.17, 0.15, 190, 380, 16),
+    line([0.66, 0.4], [0.3, 0.8], 10),
+    line([0.3, 0.8], [0.72, 0.8], 6),
+  )],
   3: [path(arc(0.49, 0.34, 0.16, 0.14, 200, 450, 18), arc(0.49, 0.64, 0.19, 0.16, -90, 160, 18))],
-  4: [path(line([0.58, 0.2], [0.28, 0.6], 8), line([0.28, 0.6], [0.74, 0.6], 8)), line([0.6, 0.36], [0.6, 0.82], 8)],
-  5: [path(line([0.68, 0.2], [0.36, 0.2], 6), line([0.36, 0.2], [0.33, 0.47], 5), arc(0.5, 0.62, 0.19, 0.17, 230, 500, 20))],
+  4: [
+    path(line([0.58, 0.2], [0.28, 0.6], 8), line([0.28, 0.6], [0.74, 0.6], 8)),
+    line([0.6, 0.36], [0.6, 0.82], 8),
+  ],
+  5: [path(
+    line([0.68, 0.2], [0.36, 0.2], 6),
+    line([0.36, 0.2], [0.33, 0.47], 5),
+    arc(0.5, 0.62, 0.19, 0.17, 230, 500, 20),
+  )],
   6: [path(line([0.62, 0.18], [0.38, 0.45], 8), arc(0.5, 0.64, 0.17, 0.17, 200, 560, 30))],
   7: [path(line([0.28, 0.2], [0.72, 0.2], 8), line([0.72, 0.2], [0.42, 0.82], 10))],
   8: [path(arc(0.5, 0.33, 0.14, 0.13, 90, 450, 24), arc(0.5, 0.64, 0.17, 0.17, -90, 270, 28))],
@@ -83,7 +97,8 @@ async function drawDigit(page, strokes) {
 
 // Waits until the page has answered for the finished drawing, then reads it.
 async function readAnswer(page) {
-  await page.waitForSelector('#result[data-state="done"], #result[data-state="error"]', { timeout: 10000 });
+  await page.waitForSelector('#result[data-state="done"], #result[data-state="error"]',
+    { timeout: 10000 });
   return page.evaluate(() => ({
     state: document.getElementById('result').dataset.state,
     digit: document.getElementById('digit').textContent,
@@ -220,7 +235,8 @@ async function fullRun(page, answerFor) {
   const phone = await answerFor('5', 'phone');
   const digitNames = Object.keys(DIGITS);
   check(sameList(phone.labels, digitNames), `phone: the bars are labelled ${phone.labels}`);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `phone: the page is ${overflow}px wider than the screen`);
   await page.waitForTimeout(400);
   await page.screenshot({ path: join(outDir, 'page-phone.png'), fullPage: true });
@@ -250,16 +266,20 @@ try {
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
 
   await page.goto(url);
-  await page.waitForFunction(() => document.getElementById('model-info').textContent.startsWith('Model:'));
+  await page.waitForFunction(
+    () => document.getElementById('model-info').textContent.startsWith('Model:'));
   checkReset(await readReset(page), 'fresh page');
   const model = await (await page.request.get(new URL('/api/model', url).href)).json();
   // Reads the finished answer; checks the digit, and "not sure" against the threshold.
   const answerFor = async (d, what) => {
     const answer = await readAnswer(page);
     check(answer.state === 'done', `${what}: the page says ${answer.state} ${answer.error}`);
-    check(answer.digit === d, `${what}: the page shows ${answer.digit} (${answer.confidence}, bars ${answer.bars})`);
+    check(answer.digit === d,
+      `${what}: the page shows ${answer.digit} (${answer.confidence}, bars ${answer.bars})`);
     const unsure = answer.confidenceValue < model.min_confidence;
-    check(answer.unsure === unsure, `${what}: "not sure" is ${answer.unsure ? 'shown' : 'hidden'} at confidence ${answer.confidenceValue}`);
+    const shown = answer.unsure ? 'shown' : 'hidden';
+    check(answer.unsure === unsure,
+      `${what}: "not sure" is ${shown} at confidence ${answer.confidenceValue}`);
     return answer;
   };
 
