@@ -337,11 +337,7 @@ fn score_clean(model: &Model, test: &Dataset) -> (f64, f64) {
         let (pixels, label) = digit(test, i);
         let best = |p: Vec<f32>| digitnet::nn::argmax(&p);
         raw += usize::from(best(model.probabilities(pixels)) == usize::from(label));
-        let gray = Gray {
-            width: 28,
-            height: 28,
-            pixels: pixels.iter().map(|v| v / 255.0).collect(),
-        };
+        let gray = Gray::new(28, 28, pixels.iter().map(|v| v / 255.0).collect());
         prepared += usize::from(model.predict(&gray).digit == Some(usize::from(label)));
     }
     let n = test.len() as f64;

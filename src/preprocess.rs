@@ -58,18 +58,71 @@ pub mod ink;
 pub use decode::{MAX_PIXELS, MAX_SIDE, PEAK_BYTES_PER_PIXEL, decode, dimensions, open};
 
 /// A grayscale picture, row-major, values 0.0 (black) ..= 1.0 (white).
+///
+/// A picture may stand for a larger one: `open` and `decode` read a large JPEG
+/// straight at the analysis resolution (each pixel the mean of a
+/// [`factor`](Gray::factor) x `factor` block of the file's), and boxes found in it
+/// are given in the file's pixels ([`source_size`](Gray::source_size)). Build one
+/// with [`Gray::new`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gray {
     pub width: usize,
     pub height: usize,
     /// `height * width` values.
     pub pixels: Vec<f32>,
+    /// Set when the pixels are block means of a larger picture.
+    shrunk: Option<Shrunk>,
+}
+
+/// What a shrunk [`Gray`] stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Shrunk {
+    /// The larger picture's pixels per pixel held, along each side (at least 2).
+    factor: usize,
+    /// The larger picture's `(width, height)`.
+    source: (usize, usize),
 }
 
 impl Gray {
+    /// A `width x height` picture of `pixels` (row-major, `height * width` values).
+    pub fn new(width: usize, height: usize, pixels: Vec<f32>) -> Gray {
+        Gray {
+            width,
+            height,
+            pixels,
+            shrunk: None,
+        }
+    }
+
+    /// `pixels`, the means of the `factor x factor` blocks of a picture of `source`
+    /// pixels (the last blocks cut by its edges): `source` divided by `factor`,
+    /// rounded up, pixels a side.
+    fn shrunk(pixels: Vec<f32>, factor: usize, source: (usize, usize)) -> Gray {
+        let (width, height) = (source.0.div_ceil(factor), source.1.div_ceil(factor));
+        debug_assert_eq!(pixels.len(), width * height);
+        Gray {
+            width,
+            height,
+            pixels,
+            shrunk: (factor > 1).then_some(Shrunk { factor, source }),
+        }
+    }
+
     /// The value at column `x`, row `y`.
     pub fn at(&self, x: usize, y: usize) -> f32 {
         self.pixels[y * self.width + x]
+    }
+
+    /// Pixels of the picture this stands for per pixel held, along each side: 1
+    /// unless it was read shrunk.
+    pub fn factor(&self) -> usize {
+        self.shrunk.map_or(1, |s| s.factor)
+    }
+
+    /// The `(width, height)` of the picture this stands for (the file's own size),
+    /// in whose pixels boxes are given.
+    pub fn source_size(&self) -> (usize, usize) {
+        self.shrunk.map_or((self.width, self.height), |s| s.source)
     }
 }
 
@@ -266,11 +319,11 @@ pub fn prepare_pixels(
     values: &[u8],
     target: Target,
 ) -> Result<Prepared, NoDigit> {
-    let image = Gray {
+    let image = Gray::new(
         width,
         height,
-        pixels: values.iter().map(|&v| f32::from(v) / 255.0).collect(),
-    };
+        values.iter().map(|&v| f32::from(v) / 255.0).collect(),
+    );
     if values.len() != width.saturating_mul(height) {
         return Err(NoDigit {
             reason: format!(
@@ -489,11 +542,7 @@ mod tests {
                 pixels[row * w + x..row * w + x + rw].fill(0.0);
             }
         }
-        Gray {
-            width: w,
-            height: h,
-            pixels,
-        }
+        Gray::new(w, h, pixels)
     }
 
     fn inverted(g: &Gray) -> Gray {

@@ -36,7 +36,7 @@ pub struct NumberPicture {
     photo: Vec<u8>,
     width: usize,
     height: usize,
-    /// Drawn pixels per photo pixel.
+    /// Drawn pixels per pixel of the photo's file.
     scale: f32,
     reading: NumberReading,
     min_confidence: f32,
@@ -44,10 +44,13 @@ pub struct NumberPicture {
 
 impl NumberPicture {
     /// `photo` with `reading`; digits below `min_confidence` are framed as doubtful.
+    /// The boxes are in the pixels of the picture `photo` stands for
+    /// ([`Gray::source_size`]), and so is the drawn size.
     pub fn new(photo: &Gray, reading: &NumberReading, min_confidence: f32) -> Self {
-        let width = photo.width.clamp(MIN_WIDTH, MAX_WIDTH);
-        let scale = width as f32 / photo.width.max(1) as f32;
-        let height = ((photo.height as f32 * scale).round() as usize).max(1);
+        let (source_width, source_height) = photo.source_size();
+        let width = source_width.clamp(MIN_WIDTH, MAX_WIDTH);
+        let scale = width as f32 / source_width.max(1) as f32;
+        let height = ((source_height as f32 * scale).round() as usize).max(1);
         let small = preprocess::resize(&photo.pixels, photo.width, photo.height, width, height);
         let photo = small
             .iter()
@@ -153,11 +156,7 @@ mod tests {
     }
 
     fn grey_photo(width: usize, height: usize) -> Gray {
-        Gray {
-            width,
-            height,
-            pixels: vec![0.5; width * height],
-        }
+        Gray::new(width, height, vec![0.5; width * height])
     }
 
     #[test]

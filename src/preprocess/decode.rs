@@ -5,6 +5,9 @@
 //! to turn it, and the tag is applied (an unreadable tag leaves the picture as
 //! stored).
 //!
+//! A large JPEG is read straight at the analysis resolution (a [`Gray`] that
+//! stands for the file's pixels, [`Gray::factor`]); other formats at their own.
+//!
 //! The size is read from the file's header and checked before anything is
 //! decoded, so a 30,000 x 30,000 picture (a few bytes on disk, gigabytes in
 //! memory) is refused without allocating it.
@@ -16,7 +19,7 @@ use std::path::Path;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 
-use super::Gray;
+use super::{Gray, ink};
 use crate::error::{Error, Result, shown_path};
 
 /// The longest side accepted, in pixels.
@@ -68,7 +71,10 @@ fn is_jpeg(bytes: &[u8]) -> bool {
 }
 
 /// Decodes a JPEG's luma channel alone (no colour conversion: several times
-/// faster and smaller than decoding colour), after checking its size.
+/// faster and smaller than decoding colour), after checking its size, and
+/// shrinks it at once to the resolution the analysis reads
+/// ([`ink::analysis_factor`]): the [`Gray`] of a 12-megapixel photo holds a
+/// sixteenth of its pixels and stands for the whole.
 /// `None` when this decoder cannot read the file (CMYK, say), so the general
 /// path can try it and name the problem.
 fn jpeg_luma(bytes: &[u8], origin: &str) -> Result<Option<Gray>> {
@@ -105,15 +111,14 @@ fn jpeg_luma(bytes: &[u8], origin: &str) -> Result<Option<Gray>> {
     };
     let mut upright = DynamicImage::ImageLuma8(stored);
     upright.apply_orientation(orientation);
-    Ok(Some(Gray {
-        width: upright.width() as usize,
-        height: upright.height() as usize,
-        pixels: upright
-            .as_bytes()
-            .iter()
-            .map(|&v| f32::from(v) / 255.0)
-            .collect(),
-    }))
+    let (width, height) = (upright.width() as usize, upright.height() as usize);
+    let factor = ink::analysis_factor(width, height);
+    Ok(Some(ink::shrink_luma(
+        upright.as_bytes(),
+        width,
+        height,
+        factor,
+    )))
 }
 
 /// Guesses the format from the content, checks the header's size (against the
@@ -271,11 +276,7 @@ fn to_gray(image: DynamicImage) -> Gray {
             luma * alpha + background * (1.0 - alpha)
         })
         .collect();
-    Gray {
-        width,
-        height,
-        pixels,
-    }
+    Gray::new(width, height, pixels)
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@
 use super::{Gray, NoDigit, resize};
 
 /// Pictures are analysed with their longer side shrunk to at most this many
-/// pixels (by an integer factor, averaging): a 4000x3000 photo is read as 1000x750.
+/// pixels (by an integer factor, averaging: [`analysis_factor`]): a 4000x3000
+/// photo is read as 1000x750.
 pub const ANALYSIS_SIDE: usize = 1024;
 
 /// The paper's shade is estimated on a copy whose shorter side is about this long.
@@ -76,11 +77,12 @@ impl InkMap {
     }
 }
 
-/// The cleaned ink of `image` (see the module docs), or why it holds none.
+/// The cleaned ink of `image` (see the module docs), or why it holds none. A
+/// picture that stands for a larger one ([`Gray::factor`]) is analysed as it is
+/// when it is small enough, and its boxes are the larger picture's.
 pub fn ink_map(image: &Gray) -> Result<InkMap, NoDigit> {
     check_pixels(image)?;
-    let factor = image.width.max(image.height).div_ceil(ANALYSIS_SIDE).max(1);
-    let small = shrink(image, factor);
+    let small = shrink(image, analysis_factor(image.width, image.height));
     let dark = dark_ink(&small);
     let level = median(&mut spread_sample(&small.pixels, 65_536));
     let mut paper = background(&small, dark);
@@ -93,13 +95,19 @@ pub fn ink_map(image: &Gray) -> Result<InkMap, NoDigit> {
     Ok(InkMap {
         width: small.width,
         height: small.height,
-        factor,
-        picture: (image.width, image.height),
+        factor: small.factor(),
+        picture: small.source_size(),
         strength,
         weak,
         strong,
         dark_ink: dark,
     })
+}
+
+/// The integer factor by which a `width x height` picture is shrunk for the
+/// analysis: the least that brings its longer side to at most [`ANALYSIS_SIDE`].
+pub fn analysis_factor(width: usize, height: usize) -> usize {
+    width.max(height).div_ceil(ANALYSIS_SIDE).max(1)
 }
 
 /// Refuses a picture without pixels (or whose pixels do not match its size).
@@ -117,6 +125,7 @@ fn check_pixels(image: &Gray) -> Result<(), NoDigit> {
 
 /// `image` shrunk by an integer `factor`: each output pixel is the mean of the
 /// `factor x factor` block it covers (the last blocks may be cut by the edge).
+/// The result stands for the picture `image` stands for.
 pub fn shrink(image: &Gray, factor: usize) -> Gray {
     if factor <= 1 {
         return image.clone();
@@ -138,11 +147,33 @@ pub fn shrink(image: &Gray, factor: usize) -> Gray {
         let rows = factor.min(image.height - by * factor);
         *v /= (cols * rows) as f32;
     }
-    Gray {
-        width: w,
-        height: h,
-        pixels: sums,
+    Gray::shrunk(sums, image.factor() * factor, image.source_size())
+}
+
+/// [`shrink`] of 8-bit grey values (`width x height`, row-major, 0 black ..= 255
+/// white) straight to a [`Gray`] that stands for them, without a full-size copy in
+/// `f32`: each band of `factor` rows is summed per column in integers (a loop the
+/// compiler vectorises), then each block of columns.
+pub fn shrink_luma(luma: &[u8], width: usize, height: usize, factor: usize) -> Gray {
+    debug_assert_eq!(luma.len(), width * height);
+    let factor = factor.max(1);
+    let mut pixels = Vec::with_capacity(width.div_ceil(factor) * height.div_ceil(factor));
+    let mut columns = vec![0u32; width];
+    for band in luma.chunks(width * factor) {
+        columns.fill(0);
+        for row in band.chunks_exact(width) {
+            columns
+                .iter_mut()
+                .zip(row)
+                .for_each(|(c, &v)| *c += u32::from(v));
+        }
+        let rows = band.len() / width;
+        for block in columns.chunks(factor) {
+            let sum: u32 = block.iter().sum();
+            pixels.push(sum as f32 / (255 * rows * block.len()) as f32);
+        }
     }
+    Gray::shrunk(pixels, factor, (width, height))
 }
 
 /// The paper's shade at every pixel of `image`: on a coarse copy, strokes of
@@ -318,11 +349,7 @@ mod tests {
         let pixels = (0..width * height)
             .map(|i| f(i % width, i / width))
             .collect();
-        Gray {
-            width,
-            height,
-            pixels,
-        }
+        Gray::new(width, height, pixels)
     }
 
     #[test]
