@@ -180,6 +180,35 @@ mod tests {
     }
 
     #[test]
+    fn a_photo_read_shrunk_is_drawn_as_at_its_full_size() {
+        // Dark where digit 0's box is (x 100..200, y 100..260), light elsewhere.
+        let dark_box = |x: usize, y: usize| (100..200).contains(&x) && (100..260).contains(&y);
+        let pixels = (0..4000 * 1600)
+            .map(|i| {
+                if dark_box(i % 4000, i / 4000) {
+                    0.0
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let full = Gray::new(4000, 1600, pixels);
+        let shrunk = preprocess::ink::shrink(&full, 4);
+        let r = reading(&[0.99]);
+        let (big, small) = (
+            NumberPicture::new(&full, &r, 0.6),
+            NumberPicture::new(&shrunk, &r, 0.6),
+        );
+        assert_eq!(small.size(), big.size());
+        assert_eq!(small.frame(&r.digits[0]), big.frame(&r.digits[0]));
+        // The dark box is drawn inside the frame: x 25..50, y 25..65 drawn.
+        let rgb = render_rgb(&small).unwrap();
+        let top = (BAND + LABEL_ROOM) as u32;
+        assert!(rgb.pixel(37, top + 45)[0] < 30);
+        assert!(rgb.pixel(70, top + 45)[0] > 220);
+    }
+
+    #[test]
     fn no_number_shows_the_reason() {
         let r = NumberReading::none("the picture is blank");
         let picture = NumberPicture::new(&grey_photo(300, 200), &r, 0.6);

@@ -523,6 +523,34 @@ mod tests {
     }
 
     #[test]
+    fn a_large_jpeg_is_turned_upright_then_shrunk() {
+        // 2050x1030 as stored: shrunk by 3, the last column of blocks cut to one pixel.
+        let stored = image::GrayImage::from_fn(2050, 1030, |x, y| {
+            let corner = x < 300 && y < 200;
+            image::Luma([if corner { 0 } else { (x / 9 + y / 5) as u8 }])
+        });
+        let luma = |bytes: &[u8]| image::load_from_memory(bytes).unwrap().to_luma8();
+        for tag in 1..=8 {
+            let bytes = tagged(DynamicImage::from(stored.clone()), ImageFormat::Jpeg, tag);
+            let mut upright = DynamicImage::from(luma(&bytes));
+            upright.apply_orientation(Orientation::from_exif(tag as u8).unwrap());
+            let (w, h) = (upright.width() as usize, upright.height() as usize);
+            let pixels = upright.as_bytes().iter().map(|&v| f32::from(v) / 255.0);
+            let expected = ink::shrink(&Gray::new(w, h, pixels.collect()), 3);
+            let got = decode(&bytes, "large").unwrap();
+            assert_eq!((got.factor(), got.source_size()), (3, (w, h)), "tag {tag}");
+            assert_eq!((got.width, got.height), (expected.width, expected.height));
+            let worst = got
+                .pixels
+                .iter()
+                .zip(&expected.pixels)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-5, "tag {tag}: {worst}");
+        }
+    }
+
+    #[test]
     fn a_broken_orientation_tag_leaves_the_picture_as_stored() {
         let stored = DynamicImage::from(upright());
         for format in [ImageFormat::Jpeg, ImageFormat::Png] {

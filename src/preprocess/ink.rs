@@ -362,6 +362,50 @@ mod tests {
     }
 
     #[test]
+    fn shrinking_bytes_matches_shrinking_their_grey_values() {
+        let byte = |x: usize, y: usize| ((x * 37 + y * 101 + x * y) % 256) as u8;
+        for (w, h, factor) in [
+            (5, 3, 2),
+            (4000, 7, 4),
+            (1030, 2050, 3),
+            (9, 9, 1),
+            (7, 5, 9),
+        ] {
+            let luma: Vec<u8> = (0..w * h).map(|i| byte(i % w, i / w)).collect();
+            let fast = shrink_luma(&luma, w, h, factor);
+            let plain = shrink(&gray(w, h, |x, y| f32::from(byte(x, y)) / 255.0), factor);
+            assert_eq!((fast.width, fast.height), (plain.width, plain.height));
+            assert_eq!((fast.factor(), fast.source_size()), (factor, (w, h)));
+            let worst = fast
+                .pixels
+                .iter()
+                .zip(&plain.pixels)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-5, "{w}x{h} by {factor}: {worst}");
+        }
+    }
+
+    #[test]
+    fn a_shrunk_picture_keeps_standing_for_its_source() {
+        let g = gray(2100, 900, |x, _| if x < 1000 { 0.0 } else { 1.0 });
+        let once = shrink(&g, 3);
+        assert_eq!(
+            (once.width, once.factor(), once.source_size()),
+            (700, 3, (2100, 900))
+        );
+        let twice = shrink(&once, 2);
+        assert_eq!((twice.width, twice.height), (350, 150));
+        assert_eq!((twice.factor(), twice.source_size()), (6, (2100, 900)));
+        let ink = ink_map(&once).unwrap();
+        assert_eq!((ink.width, ink.factor, ink.picture), (700, 3, (2100, 900)));
+        assert_eq!(ink.to_picture((0, 0, 1, 1)), [0, 0, 3, 3]);
+        // The analysis of the full picture shrinks it by the same factor.
+        assert_eq!(analysis_factor(2100, 900), 3);
+        assert_eq!(ink_map(&g).unwrap(), ink);
+    }
+
+    #[test]
     fn the_background_follows_a_gradient_and_ignores_strokes() {
         // Light falling from 1.0 on the left to 0.7 on the right, with a dark bar.
         let g = gray(300, 200, |x, y| {
