@@ -82,10 +82,17 @@ impl InkMap {
 /// when it is small enough, and its boxes are the larger picture's.
 pub fn ink_map(image: &Gray) -> Result<InkMap, NoDigit> {
     check_pixels(image)?;
-    let small = shrink(image, analysis_factor(image.width, image.height));
-    let dark = dark_ink(&small);
+    let factor = analysis_factor(image.width, image.height);
+    let shrunk;
+    let small = if factor > 1 {
+        shrunk = shrink(image, factor);
+        &shrunk
+    } else {
+        image
+    };
+    let dark = dark_ink(small);
     let level = median(&mut spread_sample(&small.pixels, 65_536));
-    let mut paper = background(&small, dark);
+    let mut paper = background(small, dark);
     limit_shadows(&mut paper, level, dark);
     let strength = relative_ink(&small.pixels, &paper, dark);
     let (centre, sigma) = noise_level(&strength);
@@ -256,10 +263,19 @@ pub fn limit_shadows(paper: &mut [f32], level: f32, dark_ink: bool) {
 pub fn dark_ink(image: &Gray) -> bool {
     let mut sample = image.pixels.clone();
     let n = sample.len();
-    let paper = median(&mut sample);
     let k = n / EXTREME_SHARE;
-    let darkest = *sample.select_nth_unstable_by(k, f32::total_cmp).1;
-    let lightest = *sample.select_nth_unstable_by(n - 1 - k, f32::total_cmp).1;
+    // The median splits the values: the extremes are chosen among the half beyond it.
+    let (below, paper, above) = sample.select_nth_unstable_by(n / 2, f32::total_cmp);
+    let paper = *paper;
+    let darkest = if k < below.len() {
+        *below.select_nth_unstable_by(k, f32::total_cmp).1
+    } else {
+        paper
+    };
+    let lightest = match (n - 1 - k).checked_sub(n / 2 + 1) {
+        Some(rank) => *above.select_nth_unstable_by(rank, f32::total_cmp).1,
+        None => paper,
+    };
     paper - darkest >= lightest - paper
 }
 
@@ -466,6 +482,37 @@ mod tests {
             ..board.clone()
         };
         assert!(dark_ink(&page));
+    }
+
+    #[test]
+    fn polarity_matches_the_sorted_values() {
+        // The plain rule: sort, and compare the extremes' distances from the median.
+        let sorted_rule = |g: &Gray| {
+            let mut v = g.pixels.clone();
+            v.sort_by(f32::total_cmp);
+            let (n, k) = (v.len(), v.len() / EXTREME_SHARE);
+            v[n / 2] - v[k] >= v[n - 1 - k] - v[n / 2]
+        };
+        let mut state = 7u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        for (w, h, skew) in [
+            (1, 1, 1.0),
+            (2, 1, 1.0),
+            (3, 1, 3.0),
+            (101, 99, 0.3),
+            (200, 150, 4.0),
+        ] {
+            for _ in 0..4 {
+                let pixels = (0..w * h).map(|_| next().powf(skew)).collect();
+                let g = Gray::new(w, h, pixels);
+                assert_eq!(dark_ink(&g), sorted_rule(&g), "{w}x{h}, skew {skew}");
+            }
+        }
     }
 
     #[test]
