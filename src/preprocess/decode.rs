@@ -106,19 +106,57 @@ fn jpeg_luma(bytes: &[u8], origin: &str) -> Result<Option<Gray>> {
     let Ok(luma) = decoder.decode() else {
         return Ok(None);
     };
-    let Some(stored) = image::GrayImage::from_raw(size.0, size.1, luma) else {
+    let (width, height) = (size.0 as usize, size.1 as usize);
+    let Some(luma) = luma.get(..width * height) else {
         return Ok(None);
     };
-    let mut upright = DynamicImage::ImageLuma8(stored);
-    upright.apply_orientation(orientation);
-    let (width, height) = (upright.width() as usize, upright.height() as usize);
+    // Shrunk as stored with the blocks aligned to the corner that turns into the
+    // top-left, then turned: the same picture as turned, then shrunk, and the
+    // full-size picture is never turned.
     let factor = ink::analysis_factor(width, height);
-    Ok(Some(ink::shrink_luma(
-        upright.as_bytes(),
-        width,
-        height,
-        factor,
-    )))
+    let stored = ink::shrink_luma(luma, width, height, factor, upright_origin(orientation));
+    Ok(Some(turned(stored, orientation)))
+}
+
+/// Which corner of a picture stored as it was taken becomes the top-left once it is
+/// turned as `orientation` says: `(right, bottom)`.
+fn upright_origin(orientation: Orientation) -> (bool, bool) {
+    // A 2x2 picture that numbers its corners, turned by the image crate itself.
+    let corners = image::GrayImage::from_raw(2, 2, vec![0, 1, 2, 3]).expect("2x2 values");
+    let mut probe = DynamicImage::ImageLuma8(corners);
+    probe.apply_orientation(orientation);
+    let corner = probe.as_bytes()[0];
+    (corner % 2 == 1, corner / 2 == 1)
+}
+
+/// `gray`, a picture as stored (perhaps shrunk), turned as `orientation` says.
+fn turned(gray: Gray, orientation: Orientation) -> Gray {
+    use image::imageops::{flip_horizontal, flip_vertical, rotate90, rotate180, rotate270};
+    use image::{ImageBuffer, Luma};
+
+    if orientation == Orientation::NoTransforms {
+        return gray;
+    }
+    let (factor, (source_w, source_h)) = (gray.factor(), gray.source_size());
+    let (w, h) = (gray.width as u32, gray.height as u32);
+    let stored = ImageBuffer::<Luma<f32>, _>::from_raw(w, h, gray.pixels)
+        .expect("a Gray holds width x height values");
+    let (upright, sideways) = match orientation {
+        Orientation::NoTransforms => (stored, false),
+        Orientation::Rotate90 => (rotate90(&stored), true),
+        Orientation::Rotate180 => (rotate180(&stored), false),
+        Orientation::Rotate270 => (rotate270(&stored), true),
+        Orientation::FlipHorizontal => (flip_horizontal(&stored), false),
+        Orientation::FlipVertical => (flip_vertical(&stored), false),
+        Orientation::Rotate90FlipH => (flip_horizontal(&rotate90(&stored)), true),
+        Orientation::Rotate270FlipH => (flip_horizontal(&rotate270(&stored)), true),
+    };
+    let source = if sideways {
+        (source_h, source_w)
+    } else {
+        (source_w, source_h)
+    };
+    Gray::shrunk(upright.into_raw(), factor, source)
 }
 
 /// Guesses the format from the content, checks the header's size (against the

@@ -159,14 +159,27 @@ pub fn shrink(image: &Gray, factor: usize) -> Gray {
 
 /// [`shrink`] of 8-bit grey values (`width x height`, row-major, 0 black ..= 255
 /// white) straight to a [`Gray`] that stands for them, without a full-size copy in
-/// `f32`: each band of `factor` rows is summed per column in integers (a loop the
-/// compiler vectorises), then each block of columns.
-pub fn shrink_luma(luma: &[u8], width: usize, height: usize, factor: usize) -> Gray {
+/// `f32`: each band of rows is summed per column in integers (a loop the compiler
+/// vectorises), then each block of columns.
+///
+/// `from_end` aligns the blocks with the right side (`.0`) or the bottom (`.1`), so
+/// that the cut blocks come first: a picture stored turned is shrunk so, then
+/// turned upright, exactly as it would be shrunk once upright.
+pub fn shrink_luma(
+    luma: &[u8],
+    width: usize,
+    height: usize,
+    factor: usize,
+    from_end: (bool, bool),
+) -> Gray {
     debug_assert_eq!(luma.len(), width * height);
     let factor = factor.max(1);
     let mut pixels = Vec::with_capacity(width.div_ceil(factor) * height.div_ceil(factor));
     let mut columns = vec![0u32; width];
-    for band in luma.chunks(width * factor) {
+    let mut rest = luma;
+    for rows in block_sides(height, factor, from_end.1) {
+        let (band, below) = rest.split_at(rows * width);
+        rest = below;
         columns.fill(0);
         for row in band.chunks_exact(width) {
             columns
@@ -174,13 +187,24 @@ pub fn shrink_luma(luma: &[u8], width: usize, height: usize, factor: usize) -> G
                 .zip(row)
                 .for_each(|(c, &v)| *c += u32::from(v));
         }
-        let rows = band.len() / width;
-        for block in columns.chunks(factor) {
+        let mut left = &columns[..];
+        for cols in block_sides(width, factor, from_end.0) {
+            let (block, right) = left.split_at(cols);
+            left = right;
             let sum: u32 = block.iter().sum();
-            pixels.push(sum as f32 / (255 * rows * block.len()) as f32);
+            pixels.push(sum as f32 / (255 * rows * cols) as f32);
         }
     }
     Gray::shrunk(pixels, factor, (width, height))
+}
+
+/// The lengths of the blocks of `factor` that cover a side of `side` pixels, in
+/// order: the cut block is the last, or the first when `from_end`.
+fn block_sides(side: usize, factor: usize, from_end: bool) -> impl Iterator<Item = usize> {
+    let n = side.div_ceil(factor);
+    let cut = side - n.saturating_sub(1) * factor;
+    let cut_at = if from_end { 0 } else { n.saturating_sub(1) };
+    (0..n).map(move |i| if i == cut_at { cut } else { factor })
 }
 
 /// The paper's shade at every pixel of `image`: on a coarse copy, strokes of
@@ -388,7 +412,7 @@ mod tests {
             (7, 5, 9),
         ] {
             let luma: Vec<u8> = (0..w * h).map(|i| byte(i % w, i / w)).collect();
-            let fast = shrink_luma(&luma, w, h, factor);
+            let fast = shrink_luma(&luma, w, h, factor, (false, false));
             let plain = shrink(&gray(w, h, |x, y| f32::from(byte(x, y)) / 255.0), factor);
             assert_eq!((fast.width, fast.height), (plain.width, plain.height));
             assert_eq!((fast.factor(), fast.source_size()), (factor, (w, h)));
@@ -399,6 +423,12 @@ mod tests {
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0, f32::max);
             assert!(worst < 1e-5, "{w}x{h} by {factor}: {worst}");
+            // Aligned with the far sides: the shrunk picture turned half way round of
+            // the picture turned half way round (both its pixels in reverse order).
+            let turned: Vec<u8> = luma.iter().rev().copied().collect();
+            let mut back = shrink_luma(&turned, w, h, factor, (true, true)).pixels;
+            back.reverse();
+            assert_eq!(back, fast.pixels, "{w}x{h} by {factor}, from the far sides");
         }
     }
 
