@@ -9,13 +9,19 @@
 //! The steps, each a small function:
 //!
 //! 1. **grayscale**, 0.0 black ..= 1.0 white ([`Gray`]; `open` flattens colour and
-//!    transparency, and turns a photo upright by its EXIF orientation);
+//!    transparency, and turns a photo upright by its EXIF orientation). A JPEG is
+//!    decoded to its luma alone and, when it is larger than the analysis reads,
+//!    shrunk at once by block means ([`ink::shrink_luma`], by
+//!    [`ink::analysis_factor`]), before it is turned upright: a 12-megapixel photo
+//!    becomes a 1000x750 [`Gray`] that stands for the file's 4000x3000 pixels
+//!    ([`Gray::factor`], [`Gray::source_size`]), and every box is reported in the
+//!    file's pixels;
 //! 2. **the cleaned ink** ([`ink::ink_map`]): the picture is shrunk to at most
-//!    [`ink::ANALYSIS_SIDE`] pixels a side; the paper's shade is estimated
-//!    everywhere from a coarse copy (a rank filter and a blur), and the picture is
-//!    divided by it, so uneven light and shadows vanish; the ink's polarity is the
-//!    side that stands out from the paper (dark ink on light paper, or light on
-//!    dark); two thresholds come from the picture: the grain's noise level (from
+//!    [`ink::ANALYSIS_SIDE`] pixels a side (unless it was read so); the paper's
+//!    shade is estimated everywhere from a coarse copy (a rank filter and a blur),
+//!    and the picture is divided by it, so uneven light and shadows vanish; the
+//!    ink's polarity is the side that stands out from the paper (dark ink on light
+//!    paper, or light on dark); two thresholds come from the picture: the grain's noise level (from
 //!    the median absolute deviation) and Otsu's threshold of the ink strengths;
 //! 3. **the marks** ([`components::find_components`]): 8-connected groups of ink
 //!    pixels; a group that never rises above the strong threshold and the
