@@ -100,12 +100,19 @@ impl Gray {
         }
     }
 
-    /// `pixels`, the means of the `factor x factor` blocks of a picture of `source`
-    /// pixels (the last blocks cut by its edges): `source` divided by `factor`,
-    /// rounded up, pixels a side.
-    fn shrunk(pixels: Vec<f32>, factor: usize, source: (usize, usize)) -> Gray {
-        let (width, height) = (source.0.div_ceil(factor), source.1.div_ceil(factor));
-        debug_assert_eq!(pixels.len(), width * height);
+    /// A `width x height` picture of `pixels`, the means of the `factor x factor`
+    /// blocks of a picture of `source` pixels (the last blocks cut by its edges, so
+    /// `width` is `source.0` divided by `factor`, rounded up, and so is `height`).
+    fn shrunk(
+        (width, height): (usize, usize),
+        pixels: Vec<f32>,
+        factor: usize,
+        source: (usize, usize),
+    ) -> Gray {
+        debug_assert_eq!(
+            (width, height),
+            (source.0.div_ceil(factor), source.1.div_ceil(factor))
+        );
         Gray {
             width,
             height,

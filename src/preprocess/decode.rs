@@ -156,7 +156,8 @@ fn turned(gray: Gray, orientation: Orientation) -> Gray {
     } else {
         (source_w, source_h)
     };
-    Gray::shrunk(upright.into_raw(), factor, source)
+    let size = (upright.width() as usize, upright.height() as usize);
+    Gray::shrunk(size, upright.into_raw(), factor, source)
 }
 
 /// Guesses the format from the content, checks the header's size (against the

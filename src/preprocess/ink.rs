@@ -154,11 +154,11 @@ pub fn shrink(image: &Gray, factor: usize) -> Gray {
         let rows = factor.min(image.height - by * factor);
         *v /= (cols * rows) as f32;
     }
-    Gray::shrunk(sums, image.factor() * factor, image.source_size())
+    Gray::shrunk((w, h), sums, image.factor() * factor, image.source_size())
 }
 
-/// [`shrink`] of 8-bit grey values (`width x height`, row-major, 0 black ..= 255
-/// white) straight to a [`Gray`] that stands for them, without a full-size copy in
+/// [`shrink`] of 8-bit grey values (`width x height` of them, row-major, 0 black
+/// ..= 255 white) straight to a [`Gray`] that stands for them, without a full-size copy in
 /// `f32`: each band of rows is summed per column in integers (a loop the compiler
 /// vectorises), then each block of columns.
 ///
@@ -195,7 +195,8 @@ pub fn shrink_luma(
             pixels.push(sum as f32 / (255 * rows * cols) as f32);
         }
     }
-    Gray::shrunk(pixels, factor, (width, height))
+    let size = (width.div_ceil(factor), height.div_ceil(factor));
+    Gray::shrunk(size, pixels, factor, (width, height))
 }
 
 /// The lengths of the blocks of `factor` that cover a side of `side` pixels, in
