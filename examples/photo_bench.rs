@@ -337,11 +337,7 @@ fn score_clean(model: &Model, test: &Dataset) -> (f64, f64) {
         let (pixels, label) = digit(test, i);
         let best = |p: Vec<f32>| digitnet::nn::argmax(&p);
         raw += usize::from(best(model.probabilities(pixels)) == usize::from(label));
-        let gray = Gray {
-            width: 28,
-            height: 28,
-            pixels: pixels.iter().map(|v| v / 255.0).collect(),
-        };
+        let gray = Gray::new(28, 28, pixels.iter().map(|v| v / 255.0).collect());
         prepared += usize::from(model.predict(&gray).digit == Some(usize::from(label)));
     }
     let n = test.len() as f64;
@@ -474,19 +470,26 @@ fn time_preparation(file: &Path) -> Result<()> {
     Ok(())
 }
 
-/// This process's user + system CPU time, from /proc/self/stat (Linux).
+/// This process's CPU time in seconds (user + system, every thread), to the
+/// nanosecond the kernel keeps (`CLOCK_PROCESS_CPUTIME_ID`).
+#[cfg(unix)]
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
     };
-    // Fields 14 and 15 of the file (utime, stime) are 11 and 12 after the name.
-    (ticks(11) + ticks(12)) / 100.0
+    // SAFETY: `now` is a valid, writable timespec; the clock exists on every Unix.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) } == 0;
+    assert!(ok, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed");
+    now.tv_sec as f64 + now.tv_nsec as f64 * 1e-9
+}
+
+/// Without a process CPU clock, the wall time since the first call (the timings
+/// are then as noisy as the machine's load).
+#[cfg(not(unix))]
+fn cpu_seconds() -> f64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64()
 }
 
 /// A field of /proc/self/status, such as "VmHWM".

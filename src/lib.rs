@@ -92,7 +92,7 @@
 //!
 //! let model = Model::load(&path)?;
 //! // A white 60x60 page with a black vertical stroke: a "1".
-//! let mut page = Gray { width: 60, height: 60, pixels: vec![1.0; 3600] };
+//! let mut page = Gray::new(60, 60, vec![1.0; 3600]);
 //! for y in 10..50 {
 //!     page.pixels[y * 60 + 29..y * 60 + 32].fill(0.0);
 //! }

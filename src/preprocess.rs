@@ -9,13 +9,19 @@
 //! The steps, each a small function:
 //!
 //! 1. **grayscale**, 0.0 black ..= 1.0 white ([`Gray`]; `open` flattens colour and
-//!    transparency, and turns a photo upright by its EXIF orientation);
+//!    transparency, and turns a photo upright by its EXIF orientation). A JPEG is
+//!    decoded to its luma alone and, when it is larger than the analysis reads,
+//!    shrunk at once by block means ([`ink::shrink_luma`], by
+//!    [`ink::analysis_factor`]), before it is turned upright: a 12-megapixel photo
+//!    becomes a 1000x750 [`Gray`] that stands for the file's 4000x3000 pixels
+//!    ([`Gray::factor`], [`Gray::source_size`]), and every box is reported in the
+//!    file's pixels;
 //! 2. **the cleaned ink** ([`ink::ink_map`]): the picture is shrunk to at most
-//!    [`ink::ANALYSIS_SIDE`] pixels a side; the paper's shade is estimated
-//!    everywhere from a coarse copy (a rank filter and a blur), and the picture is
-//!    divided by it, so uneven light and shadows vanish; the ink's polarity is the
-//!    side that stands out from the paper (dark ink on light paper, or light on
-//!    dark); two thresholds come from the picture: the grain's noise level (from
+//!    [`ink::ANALYSIS_SIDE`] pixels a side (unless it was read so); the paper's
+//!    shade is estimated everywhere from a coarse copy (a rank filter and a blur),
+//!    and the picture is divided by it, so uneven light and shadows vanish; the
+//!    ink's polarity is the side that stands out from the paper (dark ink on light
+//!    paper, or light on dark); two thresholds come from the picture: the grain's noise level (from
 //!    the median absolute deviation) and Otsu's threshold of the ink strengths;
 //! 3. **the marks** ([`components::find_components`]): 8-connected groups of ink
 //!    pixels; a group that never rises above the strong threshold and the
@@ -58,18 +64,78 @@ pub mod ink;
 pub use decode::{MAX_PIXELS, MAX_SIDE, PEAK_BYTES_PER_PIXEL, decode, dimensions, open};
 
 /// A grayscale picture, row-major, values 0.0 (black) ..= 1.0 (white).
+///
+/// A picture may stand for a larger one: `open` and `decode` read a large JPEG
+/// straight at the analysis resolution (each pixel the mean of a
+/// [`factor`](Gray::factor) x `factor` block of the file's), and boxes found in it
+/// are given in the file's pixels ([`source_size`](Gray::source_size)). Build one
+/// with [`Gray::new`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gray {
     pub width: usize,
     pub height: usize,
     /// `height * width` values.
     pub pixels: Vec<f32>,
+    /// Set when the pixels are block means of a larger picture.
+    shrunk: Option<Shrunk>,
+}
+
+/// What a shrunk [`Gray`] stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Shrunk {
+    /// The larger picture's pixels per pixel held, along each side (at least 2).
+    factor: usize,
+    /// The larger picture's `(width, height)`.
+    source: (usize, usize),
 }
 
 impl Gray {
+    /// A `width x height` picture of `pixels` (row-major, `height * width` values).
+    pub fn new(width: usize, height: usize, pixels: Vec<f32>) -> Gray {
+        Gray {
+            width,
+            height,
+            pixels,
+            shrunk: None,
+        }
+    }
+
+    /// A `width x height` picture of `pixels`, the means of the `factor x factor`
+    /// blocks of a picture of `source` pixels (the last blocks cut by its edges, so
+    /// `width` is `source.0` divided by `factor`, rounded up, and so is `height`).
+    fn shrunk(
+        (width, height): (usize, usize),
+        pixels: Vec<f32>,
+        factor: usize,
+        source: (usize, usize),
+    ) -> Gray {
+        debug_assert_eq!(
+            (width, height),
+            (source.0.div_ceil(factor), source.1.div_ceil(factor))
+        );
+        Gray {
+            width,
+            height,
+            pixels,
+            shrunk: (factor > 1).then_some(Shrunk { factor, source }),
+        }
+    }
+
     /// The value at column `x`, row `y`.
     pub fn at(&self, x: usize, y: usize) -> f32 {
         self.pixels[y * self.width + x]
+    }
+
+    /// Pixels of the picture this stands for per pixel held, along each side: 1
+    /// unless it was read shrunk.
+    pub fn factor(&self) -> usize {
+        self.shrunk.map_or(1, |s| s.factor)
+    }
+
+    /// The `(width, height)` of the picture this stands for (the file's own size),
+    /// in whose pixels boxes are given.
+    pub fn source_size(&self) -> (usize, usize) {
+        self.shrunk.map_or((self.width, self.height), |s| s.source)
     }
 }
 
@@ -266,11 +332,11 @@ pub fn prepare_pixels(
     values: &[u8],
     target: Target,
 ) -> Result<Prepared, NoDigit> {
-    let image = Gray {
+    let image = Gray::new(
         width,
         height,
-        pixels: values.iter().map(|&v| f32::from(v) / 255.0).collect(),
-    };
+        values.iter().map(|&v| f32::from(v) / 255.0).collect(),
+    );
     if values.len() != width.saturating_mul(height) {
         return Err(NoDigit {
             reason: format!(
@@ -489,11 +555,7 @@ mod tests {
                 pixels[row * w + x..row * w + x + rw].fill(0.0);
             }
         }
-        Gray {
-            width: w,
-            height: h,
-            pixels,
-        }
+        Gray::new(w, h, pixels)
     }
 
     fn inverted(g: &Gray) -> Gray {

@@ -15,11 +15,7 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// A white 40x40 page with a thick black vertical bar: a "1" to any digit reader.
 pub fn bar() -> Gray {
-    let mut page = Gray {
-        width: 40,
-        height: 40,
-        pixels: vec![1.0; 1600],
-    };
+    let mut page = Gray::new(40, 40, vec![1.0; 1600]);
     for y in 6..34 {
         page.pixels[y * 40 + 17..y * 40 + 23].fill(0.0);
     }

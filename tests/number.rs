@@ -60,14 +60,13 @@ fn page(
         draw(&root);
         root.present().unwrap();
     }
-    Gray {
-        width: w as usize,
-        height: h as usize,
-        pixels: rgb
-            .chunks_exact(3)
+    Gray::new(
+        w as usize,
+        h as usize,
+        rgb.chunks_exact(3)
             .map(|p| f32::from(p[0]) / 255.0)
             .collect(),
-    }
+    )
 }
 
 /// MNIST test digits `rows` drawn 5x larger, black on white, their 28x28 frames
@@ -87,11 +86,7 @@ fn mnist_row(rows: &[usize], step: usize) -> Gray {
             }
         }
     }
-    Gray {
-        width,
-        height,
-        pixels: ink.iter().map(|v| 1.0 - v).collect(),
-    }
+    Gray::new(width, height, ink.iter().map(|v| 1.0 - v).collect())
 }
 
 /// The first test rows holding `digit`.
@@ -167,11 +162,7 @@ fn digits_in_several_pieces_and_gaps_are_read_left_to_right() {
 
 #[test]
 fn a_blank_photo_has_no_number_and_says_why() {
-    let blank = Gray {
-        width: 300,
-        height: 200,
-        pixels: vec![0.8; 60_000],
-    };
+    let blank = Gray::new(300, 200, vec![0.8; 60_000]);
     let reading = read(&blank);
     assert_eq!((reading.number.as_deref(), reading.uncertain), (None, true));
     assert!(reading.reason.unwrap().contains("blank"));

@@ -52,11 +52,11 @@ fn png(img: &GrayImage) -> Vec<u8> {
 }
 
 fn as_gray(img: &GrayImage) -> Gray {
-    Gray {
-        width: img.width() as usize,
-        height: img.height() as usize,
-        pixels: img.as_raw().iter().map(|&v| f32::from(v) / 255.0).collect(),
-    }
+    Gray::new(
+        img.width() as usize,
+        img.height() as usize,
+        img.as_raw().iter().map(|&v| f32::from(v) / 255.0).collect(),
+    )
 }
 
 fn post_png(server: &TestServer, bytes: &[u8]) -> serve_support::Response {

@@ -362,11 +362,7 @@ fn bar(w: usize, h: usize) -> Gray {
             }
         })
         .collect();
-    Gray {
-        width: w,
-        height: h,
-        pixels,
-    }
+    Gray::new(w, h, pixels)
 }
 
 /// The served model: a small net trained briefly on the embedded digits, once.

@@ -222,11 +222,7 @@ mod tests {
     #[test]
     fn a_blank_picture_gets_no_digit_with_a_reason() {
         let model = crate::model::file::tests_support::tiny_digits_model();
-        let blank = Gray {
-            width: 10,
-            height: 10,
-            pixels: vec![1.0; 100],
-        };
+        let blank = Gray::new(10, 10, vec![1.0; 100]);
         let p = model.predict(&blank);
         assert_eq!(p.digit, None);
         assert!(p.probabilities.is_empty());

@@ -36,7 +36,7 @@ pub struct NumberPicture {
     photo: Vec<u8>,
     width: usize,
     height: usize,
-    /// Drawn pixels per photo pixel.
+    /// Drawn pixels per pixel of the photo's file.
     scale: f32,
     reading: NumberReading,
     min_confidence: f32,
@@ -44,10 +44,13 @@ pub struct NumberPicture {
 
 impl NumberPicture {
     /// `photo` with `reading`; digits below `min_confidence` are framed as doubtful.
+    /// The boxes are in the pixels of the picture `photo` stands for
+    /// ([`Gray::source_size`]), and so is the drawn size.
     pub fn new(photo: &Gray, reading: &NumberReading, min_confidence: f32) -> Self {
-        let width = photo.width.clamp(MIN_WIDTH, MAX_WIDTH);
-        let scale = width as f32 / photo.width.max(1) as f32;
-        let height = ((photo.height as f32 * scale).round() as usize).max(1);
+        let (source_width, source_height) = photo.source_size();
+        let width = source_width.clamp(MIN_WIDTH, MAX_WIDTH);
+        let scale = width as f32 / source_width.max(1) as f32;
+        let height = ((source_height as f32 * scale).round() as usize).max(1);
         let small = preprocess::resize(&photo.pixels, photo.width, photo.height, width, height);
         let photo = small
             .iter()
@@ -153,11 +156,7 @@ mod tests {
     }
 
     fn grey_photo(width: usize, height: usize) -> Gray {
-        Gray {
-            width,
-            height,
-            pixels: vec![0.5; width * height],
-        }
+        Gray::new(width, height, vec![0.5; width * height])
     }
 
     #[test]
@@ -178,6 +177,35 @@ mod tests {
         // Inside a box, the photo's grey.
         assert_eq!(at(x0 + 20, y0 + 20), [128, 128, 128]);
         assert!(picture.headline().contains("read: 01 (not sure)"));
+    }
+
+    #[test]
+    fn a_photo_read_shrunk_is_drawn_as_at_its_full_size() {
+        // Dark where digit 0's box is (x 100..200, y 100..260), light elsewhere.
+        let dark_box = |x: usize, y: usize| (100..200).contains(&x) && (100..260).contains(&y);
+        let pixels = (0..4000 * 1600)
+            .map(|i| {
+                if dark_box(i % 4000, i / 4000) {
+                    0.0
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let full = Gray::new(4000, 1600, pixels);
+        let shrunk = preprocess::ink::shrink(&full, 4);
+        let r = reading(&[0.99]);
+        let (big, small) = (
+            NumberPicture::new(&full, &r, 0.6),
+            NumberPicture::new(&shrunk, &r, 0.6),
+        );
+        assert_eq!(small.size(), big.size());
+        assert_eq!(small.frame(&r.digits[0]), big.frame(&r.digits[0]));
+        // The dark box is drawn inside the frame: x 25..50, y 25..65 drawn.
+        let rgb = render_rgb(&small).unwrap();
+        let top = (BAND + LABEL_ROOM) as u32;
+        assert!(rgb.pixel(37, top + 45)[0] < 30);
+        assert!(rgb.pixel(70, top + 45)[0] > 220);
     }
 
     #[test]

@@ -245,10 +245,11 @@ pub fn chosen_ink(ink: &InkMap, components: &Components, chosen: &[usize]) -> (V
         .filter(|&&c| c < components.list.len())
         .for_each(|&c| keep[c + 1] = true);
     let is_kept = |i: usize| keep[components.labels[i] as usize];
+    let (x0, y0, rw, rh) = reach(ink, components, chosen);
     let mut out = vec![0.0f32; w * h];
     let mut bbox: Option<PixelBox> = None;
-    for y in 0..h {
-        for x in 0..w {
+    for y in y0..y0 + rh {
+        for x in x0..x0 + rw {
             let i = y * w + x;
             if is_kept(i) {
                 bbox = Some(bbox.map_or((x, y, 1, 1), |b| grow(b, x, y)));
@@ -260,30 +261,65 @@ pub fn chosen_ink(ink: &InkMap, components: &Components, chosen: &[usize]) -> (V
             }
         }
     }
-    let full = stroke_level(&out, ink.strong);
-    out.iter_mut()
-        .for_each(|v| *v = (*v / full).clamp(0.0, 1.0));
-    let faint = faint_box(&out, w).or(bbox).unwrap_or((0, 0, 0, 0));
+    let rows = || {
+        out.chunks_exact(w)
+            .skip(y0)
+            .take(rh)
+            .map(|r| &r[x0..x0 + rw])
+    };
+    let full = stroke_level(rows().flatten().copied(), ink.strong);
+    for row in out.chunks_exact_mut(w).skip(y0).take(rh) {
+        row[x0..x0 + rw]
+            .iter_mut()
+            .for_each(|v| *v = (*v / full).clamp(0.0, 1.0));
+    }
+    let faint = faint_box(&out, w, (x0, y0, rw, rh))
+        .or(bbox)
+        .unwrap_or((0, 0, 0, 0));
     (out, faint)
 }
 
-/// The box of the values at least [`BOX_LEVEL`]: like MNIST's, it holds the
-/// faint anti-aliased edge of the strokes.
-pub(crate) fn faint_box(values: &[f32], width: usize) -> Option<PixelBox> {
-    values
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| **v >= BOX_LEVEL)
-        .fold(None, |b: Option<PixelBox>, (i, _)| {
-            let (x, y) = (i % width, i / width);
-            Some(b.map_or((x, y, 1, 1), |b| grow(b, x, y)))
-        })
+/// The part of the ink map that [`chosen_ink`] may fill: the chosen marks' boxes
+/// and the pixels around them. The whole map when the strong threshold is not
+/// above paper (0), so that the paper's pixels count as strokes as they should.
+fn reach(ink: &InkMap, components: &Components, chosen: &[usize]) -> PixelBox {
+    let marks = chosen.iter().filter_map(|&c| components.list.get(c));
+    let union = marks.map(|c| c.bbox).reduce(|a, b| {
+        let a = grow(a, b.0, b.1);
+        grow(a, b.0 + b.2 - 1, b.1 + b.3 - 1)
+    });
+    match union {
+        Some((x, y, bw, bh)) if ink.strong > 0.0 => {
+            let (x0, y0) = (x.saturating_sub(1), y.saturating_sub(1));
+            let (x1, y1) = ((x + bw + 1).min(ink.width), (y + bh + 1).min(ink.height));
+            (x0, y0, x1 - x0, y1 - y0)
+        }
+        _ => (0, 0, ink.width, ink.height),
+    }
+}
+
+/// The box of the values at least [`BOX_LEVEL`] within `region` of a picture
+/// `width` wide: like MNIST's, it holds the faint anti-aliased edge of the strokes.
+pub(crate) fn faint_box(
+    values: &[f32],
+    width: usize,
+    (x0, y0, rw, rh): PixelBox,
+) -> Option<PixelBox> {
+    let mut found: Option<PixelBox> = None;
+    for (y, row) in values.chunks_exact(width).enumerate().skip(y0).take(rh) {
+        for (x, &v) in row.iter().enumerate().skip(x0).take(rw) {
+            if v >= BOX_LEVEL {
+                found = Some(found.map_or((x, y, 1, 1), |b| grow(b, x, y)));
+            }
+        }
+    }
+    found
 }
 
 /// The strength of a full stroke: the 75th percentile of the strengths above
 /// the strong threshold (`strong` itself when none is).
-fn stroke_level(values: &[f32], strong: f32) -> f32 {
-    let mut above: Vec<f32> = values.iter().copied().filter(|&v| v >= strong).collect();
+fn stroke_level(values: impl Iterator<Item = f32>, strong: f32) -> f32 {
+    let mut above: Vec<f32> = values.filter(|&v| v >= strong).collect();
     if above.is_empty() {
         return strong.max(f32::MIN_POSITIVE);
     }

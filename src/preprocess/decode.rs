@@ -5,6 +5,9 @@
 //! to turn it, and the tag is applied (an unreadable tag leaves the picture as
 //! stored).
 //!
+//! A large JPEG is read straight at the analysis resolution (a [`Gray`] that
+//! stands for the file's pixels, [`Gray::factor`]); other formats at their own.
+//!
 //! The size is read from the file's header and checked before anything is
 //! decoded, so a 30,000 x 30,000 picture (a few bytes on disk, gigabytes in
 //! memory) is refused without allocating it.
@@ -16,7 +19,7 @@ use std::path::Path;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 
-use super::Gray;
+use super::{Gray, ink};
 use crate::error::{Error, Result, shown_path};
 
 /// The longest side accepted, in pixels.
@@ -68,7 +71,10 @@ fn is_jpeg(bytes: &[u8]) -> bool {
 }
 
 /// Decodes a JPEG's luma channel alone (no colour conversion: several times
-/// faster and smaller than decoding colour), after checking its size.
+/// faster and smaller than decoding colour), after checking its size, and
+/// shrinks it at once to the resolution the analysis reads
+/// ([`ink::analysis_factor`]): the [`Gray`] of a 12-megapixel photo holds a
+/// sixteenth of its pixels and stands for the whole.
 /// `None` when this decoder cannot read the file (CMYK, say), so the general
 /// path can try it and name the problem.
 fn jpeg_luma(bytes: &[u8], origin: &str) -> Result<Option<Gray>> {
@@ -100,20 +106,58 @@ fn jpeg_luma(bytes: &[u8], origin: &str) -> Result<Option<Gray>> {
     let Ok(luma) = decoder.decode() else {
         return Ok(None);
     };
-    let Some(stored) = image::GrayImage::from_raw(size.0, size.1, luma) else {
+    let (width, height) = (size.0 as usize, size.1 as usize);
+    let Some(luma) = luma.get(..width * height) else {
         return Ok(None);
     };
-    let mut upright = DynamicImage::ImageLuma8(stored);
-    upright.apply_orientation(orientation);
-    Ok(Some(Gray {
-        width: upright.width() as usize,
-        height: upright.height() as usize,
-        pixels: upright
-            .as_bytes()
-            .iter()
-            .map(|&v| f32::from(v) / 255.0)
-            .collect(),
-    }))
+    // Shrunk as stored with the blocks aligned to the corner that turns into the
+    // top-left, then turned: the same picture as turned, then shrunk, and the
+    // full-size picture is never turned.
+    let factor = ink::analysis_factor(width, height);
+    let stored = ink::shrink_luma(luma, width, height, factor, upright_origin(orientation));
+    Ok(Some(turned(stored, orientation)))
+}
+
+/// Which corner of a picture stored as it was taken becomes the top-left once it is
+/// turned as `orientation` says: `(right, bottom)`.
+fn upright_origin(orientation: Orientation) -> (bool, bool) {
+    // A 2x2 picture that numbers its corners, turned by the image crate itself.
+    let corners = image::GrayImage::from_raw(2, 2, vec![0, 1, 2, 3]).expect("2x2 values");
+    let mut probe = DynamicImage::ImageLuma8(corners);
+    probe.apply_orientation(orientation);
+    let corner = probe.as_bytes()[0];
+    (corner % 2 == 1, corner / 2 == 1)
+}
+
+/// `gray`, a picture as stored (perhaps shrunk), turned as `orientation` says.
+fn turned(gray: Gray, orientation: Orientation) -> Gray {
+    use image::imageops::{flip_horizontal, flip_vertical, rotate90, rotate180, rotate270};
+    use image::{ImageBuffer, Luma};
+
+    if orientation == Orientation::NoTransforms {
+        return gray;
+    }
+    let (factor, (source_w, source_h)) = (gray.factor(), gray.source_size());
+    let (w, h) = (gray.width as u32, gray.height as u32);
+    let stored = ImageBuffer::<Luma<f32>, _>::from_raw(w, h, gray.pixels)
+        .expect("a Gray holds width x height values");
+    let (upright, sideways) = match orientation {
+        Orientation::NoTransforms => (stored, false),
+        Orientation::Rotate90 => (rotate90(&stored), true),
+        Orientation::Rotate180 => (rotate180(&stored), false),
+        Orientation::Rotate270 => (rotate270(&stored), true),
+        Orientation::FlipHorizontal => (flip_horizontal(&stored), false),
+        Orientation::FlipVertical => (flip_vertical(&stored), false),
+        Orientation::Rotate90FlipH => (flip_horizontal(&rotate90(&stored)), true),
+        Orientation::Rotate270FlipH => (flip_horizontal(&rotate270(&stored)), true),
+    };
+    let source = if sideways {
+        (source_h, source_w)
+    } else {
+        (source_w, source_h)
+    };
+    let size = (upright.width() as usize, upright.height() as usize);
+    Gray::shrunk(size, upright.into_raw(), factor, source)
 }
 
 /// Guesses the format from the content, checks the header's size (against the
@@ -271,11 +315,7 @@ fn to_gray(image: DynamicImage) -> Gray {
             luma * alpha + background * (1.0 - alpha)
         })
         .collect();
-    Gray {
-        width,
-        height,
-        pixels,
-    }
+    Gray::new(width, height, pixels)
 }
 
 #[cfg(test)]
@@ -518,6 +558,34 @@ mod tests {
                     "{name}, tag {tag}: corner {corner}, bar {bar}, paper {paper}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_large_jpeg_is_turned_upright_then_shrunk() {
+        // 2050x1030 as stored: shrunk by 3, the last column of blocks cut to one pixel.
+        let stored = image::GrayImage::from_fn(2050, 1030, |x, y| {
+            let corner = x < 300 && y < 200;
+            image::Luma([if corner { 0 } else { (x / 9 + y / 5) as u8 }])
+        });
+        let luma = |bytes: &[u8]| image::load_from_memory(bytes).unwrap().to_luma8();
+        for tag in 1..=8 {
+            let bytes = tagged(DynamicImage::from(stored.clone()), ImageFormat::Jpeg, tag);
+            let mut upright = DynamicImage::from(luma(&bytes));
+            upright.apply_orientation(Orientation::from_exif(tag as u8).unwrap());
+            let (w, h) = (upright.width() as usize, upright.height() as usize);
+            let pixels = upright.as_bytes().iter().map(|&v| f32::from(v) / 255.0);
+            let expected = ink::shrink(&Gray::new(w, h, pixels.collect()), 3);
+            let got = decode(&bytes, "large").unwrap();
+            assert_eq!((got.factor(), got.source_size()), (3, (w, h)), "tag {tag}");
+            assert_eq!((got.width, got.height), (expected.width, expected.height));
+            let worst = got
+                .pixels
+                .iter()
+                .zip(&expected.pixels)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-5, "tag {tag}: {worst}");
         }
     }
 

@@ -48,7 +48,7 @@ pub fn straightened(values: &[f32], width: usize, bbox: PixelBox) -> (Vec<f32>, 
             *v = at(left) * (1.0 - t) + at(left + 1.0) * t;
         }
     }
-    let ink_box = faint_box(&patch, pw).unwrap_or((pad, 0, w, h));
+    let ink_box = faint_box(&patch, pw, (0, 0, pw, patch.len() / pw)).unwrap_or((pad, 0, w, h));
     (patch, pw, ink_box)
 }
 

@@ -10,7 +10,8 @@
 use super::{Gray, NoDigit, resize};
 
 /// Pictures are analysed with their longer side shrunk to at most this many
-/// pixels (by an integer factor, averaging): a 4000x3000 photo is read as 1000x750.
+/// pixels (by an integer factor, averaging: [`analysis_factor`]): a 4000x3000
+/// photo is read as 1000x750.
 pub const ANALYSIS_SIDE: usize = 1024;
 
 /// The paper's shade is estimated on a copy whose shorter side is about this long.
@@ -76,14 +77,22 @@ impl InkMap {
     }
 }
 
-/// The cleaned ink of `image` (see the module docs), or why it holds none.
+/// The cleaned ink of `image` (see the module docs), or why it holds none. A
+/// picture that stands for a larger one ([`Gray::factor`]) is analysed as it is
+/// when it is small enough, and its boxes are the larger picture's.
 pub fn ink_map(image: &Gray) -> Result<InkMap, NoDigit> {
     check_pixels(image)?;
-    let factor = image.width.max(image.height).div_ceil(ANALYSIS_SIDE).max(1);
-    let small = shrink(image, factor);
-    let dark = dark_ink(&small);
+    let factor = analysis_factor(image.width, image.height);
+    let shrunk;
+    let small = if factor > 1 {
+        shrunk = shrink(image, factor);
+        &shrunk
+    } else {
+        image
+    };
+    let dark = dark_ink(small);
     let level = median(&mut spread_sample(&small.pixels, 65_536));
-    let mut paper = background(&small, dark);
+    let mut paper = background(small, dark);
     limit_shadows(&mut paper, level, dark);
     let strength = relative_ink(&small.pixels, &paper, dark);
     let (centre, sigma) = noise_level(&strength);
@@ -93,13 +102,19 @@ pub fn ink_map(image: &Gray) -> Result<InkMap, NoDigit> {
     Ok(InkMap {
         width: small.width,
         height: small.height,
-        factor,
-        picture: (image.width, image.height),
+        factor: small.factor(),
+        picture: small.source_size(),
         strength,
         weak,
         strong,
         dark_ink: dark,
     })
+}
+
+/// The integer factor by which a `width x height` picture is shrunk for the
+/// analysis: the least that brings its longer side to at most [`ANALYSIS_SIDE`].
+pub fn analysis_factor(width: usize, height: usize) -> usize {
+    width.max(height).div_ceil(ANALYSIS_SIDE).max(1)
 }
 
 /// Refuses a picture without pixels (or whose pixels do not match its size).
@@ -117,6 +132,7 @@ fn check_pixels(image: &Gray) -> Result<(), NoDigit> {
 
 /// `image` shrunk by an integer `factor`: each output pixel is the mean of the
 /// `factor x factor` block it covers (the last blocks may be cut by the edge).
+/// The result stands for the picture `image` stands for.
 pub fn shrink(image: &Gray, factor: usize) -> Gray {
     if factor <= 1 {
         return image.clone();
@@ -138,11 +154,58 @@ pub fn shrink(image: &Gray, factor: usize) -> Gray {
         let rows = factor.min(image.height - by * factor);
         *v /= (cols * rows) as f32;
     }
-    Gray {
-        width: w,
-        height: h,
-        pixels: sums,
+    Gray::shrunk((w, h), sums, image.factor() * factor, image.source_size())
+}
+
+/// [`shrink`] of 8-bit grey values (`width x height` of them, row-major, 0 black
+/// ..= 255 white) straight to a [`Gray`] that stands for them, without a full-size copy in
+/// `f32`: each band of rows is summed per column in integers (a loop the compiler
+/// vectorises), then each block of columns.
+///
+/// `from_end` aligns the blocks with the right side (`.0`) or the bottom (`.1`), so
+/// that the cut blocks come first: a picture stored turned is shrunk so, then
+/// turned upright, exactly as it would be shrunk once upright.
+pub fn shrink_luma(
+    luma: &[u8],
+    width: usize,
+    height: usize,
+    factor: usize,
+    from_end: (bool, bool),
+) -> Gray {
+    debug_assert_eq!(luma.len(), width * height);
+    let factor = factor.max(1);
+    let mut pixels = Vec::with_capacity(width.div_ceil(factor) * height.div_ceil(factor));
+    let mut columns = vec![0u32; width];
+    let mut rest = luma;
+    for rows in block_sides(height, factor, from_end.1) {
+        let (band, below) = rest.split_at(rows * width);
+        rest = below;
+        columns.fill(0);
+        for row in band.chunks_exact(width) {
+            columns
+                .iter_mut()
+                .zip(row)
+                .for_each(|(c, &v)| *c += u32::from(v));
+        }
+        let mut left = &columns[..];
+        for cols in block_sides(width, factor, from_end.0) {
+            let (block, right) = left.split_at(cols);
+            left = right;
+            let sum: u32 = block.iter().sum();
+            pixels.push(sum as f32 / (255 * rows * cols) as f32);
+        }
     }
+    let size = (width.div_ceil(factor), height.div_ceil(factor));
+    Gray::shrunk(size, pixels, factor, (width, height))
+}
+
+/// The lengths of the blocks of `factor` that cover a side of `side` pixels, in
+/// order: the cut block is the last, or the first when `from_end`.
+fn block_sides(side: usize, factor: usize, from_end: bool) -> impl Iterator<Item = usize> {
+    let n = side.div_ceil(factor);
+    let cut = side - n.saturating_sub(1) * factor;
+    let cut_at = if from_end { 0 } else { n.saturating_sub(1) };
+    (0..n).map(move |i| if i == cut_at { cut } else { factor })
 }
 
 /// The paper's shade at every pixel of `image`: on a coarse copy, strokes of
@@ -225,10 +288,19 @@ pub fn limit_shadows(paper: &mut [f32], level: f32, dark_ink: bool) {
 pub fn dark_ink(image: &Gray) -> bool {
     let mut sample = image.pixels.clone();
     let n = sample.len();
-    let paper = median(&mut sample);
     let k = n / EXTREME_SHARE;
-    let darkest = *sample.select_nth_unstable_by(k, f32::total_cmp).1;
-    let lightest = *sample.select_nth_unstable_by(n - 1 - k, f32::total_cmp).1;
+    // The median splits the values: the extremes are chosen among the half beyond it.
+    let (below, paper, above) = sample.select_nth_unstable_by(n / 2, f32::total_cmp);
+    let paper = *paper;
+    let darkest = if k < below.len() {
+        *below.select_nth_unstable_by(k, f32::total_cmp).1
+    } else {
+        paper
+    };
+    let lightest = match (n - 1 - k).checked_sub(n / 2 + 1) {
+        Some(rank) => *above.select_nth_unstable_by(rank, f32::total_cmp).1,
+        None => paper,
+    };
     paper - darkest >= lightest - paper
 }
 
@@ -318,11 +390,7 @@ mod tests {
         let pixels = (0..width * height)
             .map(|i| f(i % width, i / width))
             .collect();
-        Gray {
-            width,
-            height,
-            pixels,
-        }
+        Gray::new(width, height, pixels)
     }
 
     #[test]
@@ -332,6 +400,56 @@ mod tests {
         assert_eq!((s.width, s.height), (3, 2));
         // Block (0,0): 0,1,10,11; the last column's blocks are one pixel wide.
         assert_eq!(s.pixels, vec![5.5, 7.5, 9.0, 20.5, 22.5, 24.0]);
+    }
+
+    #[test]
+    fn shrinking_bytes_matches_shrinking_their_grey_values() {
+        let byte = |x: usize, y: usize| ((x * 37 + y * 101 + x * y) % 256) as u8;
+        for (w, h, factor) in [
+            (5, 3, 2),
+            (4000, 7, 4),
+            (1030, 2050, 3),
+            (9, 9, 1),
+            (7, 5, 9),
+        ] {
+            let luma: Vec<u8> = (0..w * h).map(|i| byte(i % w, i / w)).collect();
+            let fast = shrink_luma(&luma, w, h, factor, (false, false));
+            let plain = shrink(&gray(w, h, |x, y| f32::from(byte(x, y)) / 255.0), factor);
+            assert_eq!((fast.width, fast.height), (plain.width, plain.height));
+            assert_eq!((fast.factor(), fast.source_size()), (factor, (w, h)));
+            let worst = fast
+                .pixels
+                .iter()
+                .zip(&plain.pixels)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-5, "{w}x{h} by {factor}: {worst}");
+            // Aligned with the far sides: the shrunk picture turned half way round of
+            // the picture turned half way round (both its pixels in reverse order).
+            let turned: Vec<u8> = luma.iter().rev().copied().collect();
+            let mut back = shrink_luma(&turned, w, h, factor, (true, true)).pixels;
+            back.reverse();
+            assert_eq!(back, fast.pixels, "{w}x{h} by {factor}, from the far sides");
+        }
+    }
+
+    #[test]
+    fn a_shrunk_picture_keeps_standing_for_its_source() {
+        let g = gray(2100, 900, |x, _| if x < 1000 { 0.0 } else { 1.0 });
+        let once = shrink(&g, 3);
+        assert_eq!(
+            (once.width, once.factor(), once.source_size()),
+            (700, 3, (2100, 900))
+        );
+        let twice = shrink(&once, 2);
+        assert_eq!((twice.width, twice.height), (350, 150));
+        assert_eq!((twice.factor(), twice.source_size()), (6, (2100, 900)));
+        let ink = ink_map(&once).unwrap();
+        assert_eq!((ink.width, ink.factor, ink.picture), (700, 3, (2100, 900)));
+        assert_eq!(ink.to_picture((0, 0, 1, 1)), [0, 0, 3, 3]);
+        // The analysis of the full picture shrinks it by the same factor.
+        assert_eq!(analysis_factor(2100, 900), 3);
+        assert_eq!(ink_map(&g).unwrap(), ink);
     }
 
     #[test]
@@ -395,6 +513,37 @@ mod tests {
             ..board.clone()
         };
         assert!(dark_ink(&page));
+    }
+
+    #[test]
+    fn polarity_matches_the_sorted_values() {
+        // The plain rule: sort, and compare the extremes' distances from the median.
+        let sorted_rule = |g: &Gray| {
+            let mut v = g.pixels.clone();
+            v.sort_by(f32::total_cmp);
+            let (n, k) = (v.len(), v.len() / EXTREME_SHARE);
+            v[n / 2] - v[k] >= v[n - 1 - k] - v[n / 2]
+        };
+        let mut state = 7u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        for (w, h, skew) in [
+            (1, 1, 1.0),
+            (2, 1, 1.0),
+            (3, 1, 3.0),
+            (101, 99, 0.3),
+            (200, 150, 4.0),
+        ] {
+            for _ in 0..4 {
+                let pixels = (0..w * h).map(|_| next().powf(skew)).collect();
+                let g = Gray::new(w, h, pixels);
+                assert_eq!(dark_ink(&g), sorted_rule(&g), "{w}x{h}, skew {skew}");
+            }
+        }
     }
 
     #[test]

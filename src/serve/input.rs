@@ -151,11 +151,11 @@ pub fn pixels_from_json(body: &[u8]) -> Result<Gray, ApiError> {
             pixels[i]
         )));
     }
-    Ok(Gray {
-        width: width as usize,
-        height: height as usize,
-        pixels: pixels.iter().map(|v| v / 255.0).collect(),
-    })
+    Ok(Gray::new(
+        width as usize,
+        height as usize,
+        pixels.iter().map(|v| v / 255.0).collect(),
+    ))
 }
 
 /// 413 when either side exceeds [`MAX_IMAGE_SIDE`].
