@@ -21,8 +21,9 @@
 //!    shade is estimated everywhere from a coarse copy (a rank filter and a blur),
 //!    and the picture is divided by it, so uneven light and shadows vanish; the
 //!    ink's polarity is the side that stands out from the paper (dark ink on light
-//!    paper, or light on dark); two thresholds come from the picture: the grain's noise level (from
-//!    the median absolute deviation) and Otsu's threshold of the ink strengths;
+//!    paper, or light on dark); two thresholds come from the picture: the grain's
+//!    noise level (from the median absolute deviation) and Otsu's threshold of the
+//!    ink strengths;
 //! 3. **the marks** ([`components::find_components`]): 8-connected groups of ink
 //!    pixels; a group that never rises above the strong threshold and the
 //!    contrast floor ([`MIN_CONTRAST`]) is grain;
