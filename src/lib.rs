@@ -94,7 +94,7 @@
 //! // A white 60x60 page with a black vertical stroke: a "1".
 //! let mut page = Gray::new(60, 60, vec![1.0; 3600]);
 //! for y in 10..50 {
-//!     page.pixels[y * 60 + 29..y * 60 + 32].fill(0.0);
+//!     page.pixels_mut()[y * 60 + 29..y * 60 + 32].fill(0.0);
 //! }
 //! let answer = model.predict(&page);
 //! match (&answer.label, answer.probability()) {

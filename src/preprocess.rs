@@ -60,85 +60,11 @@ pub mod components;
 #[cfg(feature = "images")]
 mod decode;
 pub mod deskew;
+mod gray;
 pub mod ink;
 #[cfg(feature = "images")]
 pub use decode::{MAX_PIXELS, MAX_SIDE, PEAK_BYTES_PER_PIXEL, decode, dimensions, open};
-
-/// A grayscale picture, row-major, values 0.0 (black) ..= 1.0 (white).
-///
-/// A picture may stand for a larger one: `open` and `decode` read a large JPEG
-/// straight at the analysis resolution (each pixel the mean of a
-/// [`factor`](Gray::factor) x `factor` block of the file's), and boxes found in it
-/// are given in the file's pixels ([`source_size`](Gray::source_size)). Build one
-/// with [`Gray::new`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct Gray {
-    pub width: usize,
-    pub height: usize,
-    /// `height * width` values.
-    pub pixels: Vec<f32>,
-    /// Set when the pixels are block means of a larger picture.
-    shrunk: Option<Shrunk>,
-}
-
-/// What a shrunk [`Gray`] stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Shrunk {
-    /// The larger picture's pixels per pixel held, along each side (at least 2).
-    factor: usize,
-    /// The larger picture's `(width, height)`.
-    source: (usize, usize),
-}
-
-impl Gray {
-    /// A `width x height` picture of `pixels` (row-major, `height * width` values).
-    pub fn new(width: usize, height: usize, pixels: Vec<f32>) -> Gray {
-        Gray {
-            width,
-            height,
-            pixels,
-            shrunk: None,
-        }
-    }
-
-    /// A `width x height` picture of `pixels`, the means of the `factor x factor`
-    /// blocks of a picture of `source` pixels (the last blocks cut by its edges, so
-    /// `width` is `source.0` divided by `factor`, rounded up, and so is `height`).
-    fn shrunk(
-        (width, height): (usize, usize),
-        pixels: Vec<f32>,
-        factor: usize,
-        source: (usize, usize),
-    ) -> Gray {
-        debug_assert_eq!(
-            (width, height),
-            (source.0.div_ceil(factor), source.1.div_ceil(factor))
-        );
-        Gray {
-            width,
-            height,
-            pixels,
-            shrunk: (factor > 1).then_some(Shrunk { factor, source }),
-        }
-    }
-
-    /// The value at column `x`, row `y`.
-    pub fn at(&self, x: usize, y: usize) -> f32 {
-        self.pixels[y * self.width + x]
-    }
-
-    /// Pixels of the picture this stands for per pixel held, along each side: 1
-    /// unless it was read shrunk.
-    pub fn factor(&self) -> usize {
-        self.shrunk.map_or(1, |s| s.factor)
-    }
-
-    /// The `(width, height)` of the picture this stands for (the file's own size),
-    /// in whose pixels boxes are given.
-    pub fn source_size(&self) -> (usize, usize) {
-        self.shrunk.map_or((self.width, self.height), |s| s.source)
-    }
-}
+pub use gray::{Gray, PixelCount};
 
 /// How a training set prepared its digits (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
@@ -276,7 +202,7 @@ const BINARY_THRESHOLD: f32 = 0.3;
 /// Prepares `image` for a network trained on `target`'s convention: the one
 /// preparation shared by `predict`, image folders and the web page.
 pub fn prepare(image: &Gray, target: Target) -> Result<Prepared, NoDigit> {
-    if image.pixels.iter().all(|&v| v == image.pixels[0]) && !image.pixels.is_empty() {
+    if image.pixels().iter().all(|&v| v == image.pixels()[0]) && !image.pixels().is_empty() {
         return Err(NoDigit {
             reason: "the picture is blank (every pixel has the same shade)".into(),
         });
@@ -333,19 +259,10 @@ pub fn prepare_pixels(
     values: &[u8],
     target: Target,
 ) -> Result<Prepared, NoDigit> {
-    let image = Gray::new(
-        width,
-        height,
-        values.iter().map(|&v| f32::from(v) / 255.0).collect(),
-    );
-    if values.len() != width.saturating_mul(height) {
-        return Err(NoDigit {
-            reason: format!(
-                "{} values do not make a {width}x{height} picture",
-                values.len()
-            ),
-        });
-    }
+    let pixels = values.iter().map(|&v| f32::from(v) / 255.0).collect();
+    let image = Gray::try_new(width, height, pixels).map_err(|e| NoDigit {
+        reason: e.to_string(),
+    })?;
     prepare(&image, target)
 }
 
@@ -560,10 +477,7 @@ mod tests {
     }
 
     fn inverted(g: &Gray) -> Gray {
-        Gray {
-            pixels: g.pixels.iter().map(|v| 1.0 - v).collect(),
-            ..g.clone()
-        }
+        g.map(|v| 1.0 - v)
     }
 
     /// An "L": a tall bar and a foot, so the centre of mass is off the box's centre.
@@ -580,7 +494,7 @@ mod tests {
     #[test]
     fn faint_marks_below_the_contrast_floor_are_not_ink() {
         let mut g = page(50, 40, &[]);
-        g.pixels[10 * 50 + 10] = 0.95;
+        g.pixels_mut()[10 * 50 + 10] = 0.95;
         let err = prepare(&g, Target::OPTDIGITS).unwrap_err();
         assert!(err.reason.contains("differs from the paper"), "{err}");
     }
@@ -645,7 +559,7 @@ mod tests {
     #[test]
     fn raw_pixels_go_through_the_same_preparation() {
         let g = page(60, 60, &[(5, 5, 6, 40), (5, 39, 24, 6)]);
-        let bytes: Vec<u8> = g.pixels.iter().map(|&v| (v * 255.0) as u8).collect();
+        let bytes: Vec<u8> = g.pixels().iter().map(|&v| (v * 255.0) as u8).collect();
         let raw = prepare_pixels(60, 60, &bytes, Target::MNIST).unwrap();
         assert_eq!(raw, prepare(&g, Target::MNIST).unwrap());
         let err = prepare_pixels(60, 59, &bytes, Target::MNIST).unwrap_err();

@@ -17,7 +17,7 @@ pub fn scratch(name: &str) -> PathBuf {
 pub fn bar() -> Gray {
     let mut page = Gray::new(40, 40, vec![1.0; 1600]);
     for y in 6..34 {
-        page.pixels[y * 40 + 17..y * 40 + 23].fill(0.0);
+        page.pixels_mut()[y * 40 + 17..y * 40 + 23].fill(0.0);
     }
     page
 }

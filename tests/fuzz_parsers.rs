@@ -301,10 +301,10 @@ fn check_image(bytes: &[u8]) {
             });
         }
     }
-    check(decoded, |g| g.pixels.len() == g.width * g.height);
+    check(decoded, |g| g.pixels().len() == g.width() * g.height());
     check(
         read_image(Payload::Image, bytes).map_err(|e| e.message),
-        |g| g.pixels.len() == g.width * g.height,
+        |g| g.pixels().len() == g.width() * g.height(),
     );
 }
 
@@ -379,7 +379,8 @@ fn check_json(bytes: &[u8]) {
     check(
         read_image(Payload::Json, bytes).map_err(|e| e.message),
         |g| {
-            g.pixels.len() == g.width * g.height && g.pixels.iter().all(|v| (0.0..=1.0).contains(v))
+            g.pixels().len() == g.width() * g.height()
+                && g.pixels().iter().all(|v| (0.0..=1.0).contains(v))
         },
     );
 }
@@ -443,5 +444,5 @@ fn json_valid_body_truncated_at_every_length() {
         assert!(!err.message.is_empty());
     }
     let gray = read_image(Payload::Json, bytes).unwrap();
-    assert_eq!((gray.width, gray.height), (4, 3));
+    assert_eq!((gray.width(), gray.height()), (4, 3));
 }

@@ -152,10 +152,8 @@ fn digits_in_several_pieces_and_gaps_are_read_left_to_right() {
     // A 7 broken in two by a white gap across its stem is still one digit.
     let seven = rows_of(7, 1)[0];
     let mut broken = mnist_row(&[seven, rows_of(1, 1)[0]], 160);
-    let mid = 60 + 17 * 5;
-    for y in mid..mid + 8 {
-        broken.pixels[y * broken.width..(y + 1) * broken.width].fill(1.0);
-    }
+    let (mid, width) = (60 + 17 * 5, broken.width());
+    broken.pixels_mut()[mid * width..(mid + 8) * width].fill(1.0);
     let reading = read(&broken);
     assert_eq!(reading.digits.len(), 2, "{:?}", reading.number);
 }
@@ -269,11 +267,11 @@ fn the_cli_answers_text_json_and_a_picture() {
     let gray = mnist_row(&rows, 160);
     let file = dir.join("407.png");
     let bytes: Vec<u8> = gray
-        .pixels
+        .pixels()
         .iter()
         .map(|v| (v * 255.0).round() as u8)
         .collect();
-    image::GrayImage::from_raw(gray.width as u32, gray.height as u32, bytes)
+    image::GrayImage::from_raw(gray.width() as u32, gray.height() as u32, bytes)
         .unwrap()
         .save(&file)
         .unwrap();
@@ -329,7 +327,7 @@ fn the_cli_answers_text_json_and_a_picture() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let picture = image::open(&drawn).unwrap();
-    assert_eq!(picture.width() as usize, gray.width.clamp(480, 1000));
+    assert_eq!(picture.width() as usize, gray.width().clamp(480, 1000));
     assert!(!Path::new(&dir.join("read.png.tmp")).exists());
 
     let out = digitnet(&[

@@ -91,7 +91,7 @@ fn a_large_photo_read_shrunk_is_prepared_as_at_full_size() {
         &mut rng,
     );
     let shrunk = preprocess::decode(&photo.jpeg, "large").unwrap();
-    assert_eq!((shrunk.width, shrunk.height), (1000, 750));
+    assert_eq!((shrunk.width(), shrunk.height()), (1000, 750));
     assert_eq!((shrunk.factor(), shrunk.source_size()), (4, size));
     let full = full_size_luma(&photo.jpeg);
     let small = preprocess::prepare(&shrunk, Target::MNIST).unwrap();

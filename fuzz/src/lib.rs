@@ -316,7 +316,7 @@ pub fn image_file(bytes: &[u8]) {
         // The server reserves memory by the header's size: the picture must not be larger.
         if let (Ok((w, h)), Ok(gray)) = (preprocess::dimensions(bytes, "fuzz.png"), &decoded) {
             assert!(
-                gray.pixels.len() as u64 <= u64::from(w) * u64::from(h),
+                gray.pixels().len() as u64 <= u64::from(w) * u64::from(h),
                 "decoded more pixels than the header claims"
             );
         }
@@ -341,14 +341,14 @@ pub fn serve_json(body: &[u8]) {
             assert!(answer.digit.is_some() || answer.reason.is_some_and(|r| !r.is_empty()));
         }
         check(image, |g| {
-            consistent(g) && g.pixels.iter().all(|v| (0.0..=1.0).contains(v))
+            consistent(g) && g.pixels().iter().all(|v| (0.0..=1.0).contains(v))
         });
     });
 }
 
 /// A picture whose pixel count matches its shape.
 fn consistent(g: &Gray) -> bool {
-    g.pixels.len() == g.width * g.height
+    g.pixels().len() == g.width() * g.height()
 }
 
 /// A `w x h` white page with a dark vertical bar: a "1".

@@ -228,7 +228,7 @@ mod tests {
         assert!(p.probabilities.is_empty());
         assert!(p.reason.unwrap().contains("blank"));
         let mut dot = blank.clone();
-        dot.pixels[55] = 0.0;
+        dot.pixels_mut()[55] = 0.0;
         let p = model.predict(&dot);
         assert!(p.digit.is_some() && p.input.is_some());
         assert!((p.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-5);

@@ -67,9 +67,9 @@ impl Page {
     /// The ink and marks of `image`, or why it holds no digit.
     fn of(image: &Gray) -> Result<Page, NoDigit> {
         if image
-            .pixels
+            .pixels()
             .first()
-            .is_some_and(|&p0| image.pixels.iter().all(|&v| v == p0))
+            .is_some_and(|&p0| image.pixels().iter().all(|&v| v == p0))
         {
             return Err(NoDigit {
                 reason: "the picture is blank (every pixel has the same shade)".into(),

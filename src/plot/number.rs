@@ -51,7 +51,8 @@ impl NumberPicture {
         let width = source_width.clamp(MIN_WIDTH, MAX_WIDTH);
         let scale = width as f32 / source_width.max(1) as f32;
         let height = ((source_height as f32 * scale).round() as usize).max(1);
-        let small = preprocess::resize(&photo.pixels, photo.width, photo.height, width, height);
+        let small =
+            preprocess::resize(photo.pixels(), photo.width(), photo.height(), width, height);
         let photo = small
             .iter()
             .flat_map(|&v| [(v.clamp(0.0, 1.0) * 255.0).round() as u8; 3])

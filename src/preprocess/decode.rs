@@ -138,8 +138,8 @@ fn turned(gray: Gray, orientation: Orientation) -> Gray {
         return gray;
     }
     let (factor, (source_w, source_h)) = (gray.factor(), gray.source_size());
-    let (w, h) = (gray.width as u32, gray.height as u32);
-    let stored = ImageBuffer::<Luma<f32>, _>::from_raw(w, h, gray.pixels)
+    let (w, h) = (gray.width() as u32, gray.height() as u32);
+    let stored = ImageBuffer::<Luma<f32>, _>::from_raw(w, h, gray.into_pixels())
         .expect("a Gray holds width x height values");
     let (upright, sideways) = match orientation {
         Orientation::NoTransforms => (stored, false),
@@ -469,7 +469,7 @@ mod tests {
             }
             .unwrap();
             let gray = decode(&out.into_inner(), "f").unwrap_or_else(|e| panic!("{format:?}: {e}"));
-            assert_eq!((gray.width, gray.height), (16, 8), "{format:?}");
+            assert_eq!((gray.width(), gray.height()), (16, 8), "{format:?}");
             assert!(gray.at(1, 4) < 0.1 && gray.at(14, 4) > 0.9, "{format:?}");
         }
     }
@@ -480,8 +480,8 @@ mod tests {
         img.put_pixel(1, 0, image::Luma([51]));
         img.put_pixel(2, 0, image::Luma([255]));
         let gray = decode(&png_bytes(img.into()), "g").unwrap();
-        assert_eq!((gray.width, gray.height), (3, 1));
-        assert_eq!(gray.pixels, vec![0.0, 0.2, 1.0]);
+        assert_eq!((gray.width(), gray.height()), (3, 1));
+        assert_eq!(gray.pixels(), vec![0.0, 0.2, 1.0]);
     }
 
     /// An EXIF block (TIFF, little-endian) holding one Orientation tag (0x0112).
@@ -551,7 +551,7 @@ mod tests {
                 ("PNG", tagged(grey, ImageFormat::Png, tag)),
             ] {
                 let gray = decode(&bytes, name).unwrap();
-                assert_eq!((gray.width, gray.height), (48, 32), "{name}, tag {tag}");
+                assert_eq!((gray.width(), gray.height()), (48, 32), "{name}, tag {tag}");
                 let (corner, bar, paper) = (gray.at(4, 4), gray.at(24, 30), gray.at(40, 4));
                 assert!(
                     corner < 0.1 && (bar - 0.5).abs() < 0.1 && paper > 0.9,
@@ -578,11 +578,14 @@ mod tests {
             let expected = ink::shrink(&Gray::new(w, h, pixels.collect()), 3);
             let got = decode(&bytes, "large").unwrap();
             assert_eq!((got.factor(), got.source_size()), (3, (w, h)), "tag {tag}");
-            assert_eq!((got.width, got.height), (expected.width, expected.height));
+            assert_eq!(
+                (got.width(), got.height()),
+                (expected.width(), expected.height())
+            );
             let worst = got
-                .pixels
+                .pixels()
                 .iter()
-                .zip(&expected.pixels)
+                .zip(expected.pixels())
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0, f32::max);
             assert!(worst < 1e-5, "tag {tag}: {worst}");
@@ -594,7 +597,7 @@ mod tests {
         let stored = DynamicImage::from(upright());
         for format in [ImageFormat::Jpeg, ImageFormat::Png] {
             let gray = decode(&tagged(stored.clone(), format, 99), "odd tag").unwrap();
-            assert_eq!((gray.width, gray.height), (48, 32), "{format:?}");
+            assert_eq!((gray.width(), gray.height()), (48, 32), "{format:?}");
             assert!(gray.at(4, 4) < 0.1, "{format:?}");
         }
     }

@@ -82,7 +82,7 @@ impl InkMap {
 /// when it is small enough, and its boxes are the larger picture's.
 pub fn ink_map(image: &Gray) -> Result<InkMap, NoDigit> {
     check_pixels(image)?;
-    let factor = analysis_factor(image.width, image.height);
+    let factor = analysis_factor(image.width(), image.height());
     let shrunk;
     let small = if factor > 1 {
         shrunk = shrink(image, factor);
@@ -91,17 +91,17 @@ pub fn ink_map(image: &Gray) -> Result<InkMap, NoDigit> {
         image
     };
     let dark = dark_ink(small);
-    let level = median(&mut spread_sample(&small.pixels, 65_536));
+    let level = median(&mut spread_sample(small.pixels(), 65_536));
     let mut paper = background(small, dark);
     limit_shadows(&mut paper, level, dark);
-    let strength = relative_ink(&small.pixels, &paper, dark);
+    let strength = relative_ink(small.pixels(), &paper, dark);
     let (centre, sigma) = noise_level(&strength);
     let floor = centre + WEAK_NOISE * sigma;
     let strong = otsu(&strength, floor).max(centre + STRONG_NOISE * sigma);
     let weak = floor.max(0.5 * strong);
     Ok(InkMap {
-        width: small.width,
-        height: small.height,
+        width: small.width(),
+        height: small.height(),
         factor: small.factor(),
         picture: small.source_size(),
         strength,
@@ -117,13 +117,14 @@ pub fn analysis_factor(width: usize, height: usize) -> usize {
     width.max(height).div_ceil(ANALYSIS_SIDE).max(1)
 }
 
-/// Refuses a picture without pixels (or whose pixels do not match its size).
+/// Refuses a picture without pixels (a side of 0): an empty canvas holds no digit.
 fn check_pixels(image: &Gray) -> Result<(), NoDigit> {
-    if image.width == 0 || image.height == 0 || image.pixels.len() != image.width * image.height {
+    if image.pixels().is_empty() {
         return Err(NoDigit {
             reason: format!(
                 "the picture has no pixels ({}x{})",
-                image.width, image.height
+                image.width(),
+                image.height()
             ),
         });
     }
@@ -137,10 +138,13 @@ pub fn shrink(image: &Gray, factor: usize) -> Gray {
     if factor <= 1 {
         return image.clone();
     }
-    let (w, h) = (image.width.div_ceil(factor), image.height.div_ceil(factor));
+    let (w, h) = (
+        image.width().div_ceil(factor),
+        image.height().div_ceil(factor),
+    );
     let mut sums = vec![0.0f32; w * h];
     let mut row_sum = vec![0.0f32; w];
-    for (y, row) in image.pixels.chunks_exact(image.width).enumerate() {
+    for (y, row) in image.pixels().chunks_exact(image.width()).enumerate() {
         row_sum.fill(0.0);
         for (block, sum) in row.chunks(factor).zip(row_sum.iter_mut()) {
             *sum = block.iter().sum();
@@ -150,8 +154,8 @@ pub fn shrink(image: &Gray, factor: usize) -> Gray {
     }
     for (i, v) in sums.iter_mut().enumerate() {
         let (bx, by) = (i % w, i / w);
-        let cols = factor.min(image.width - bx * factor);
-        let rows = factor.min(image.height - by * factor);
+        let cols = factor.min(image.width() - bx * factor);
+        let rows = factor.min(image.height() - by * factor);
         *v /= (cols * rows) as f32;
     }
     Gray::shrunk((w, h), sums, image.factor() * factor, image.source_size())
@@ -214,21 +218,21 @@ fn block_sides(side: usize, factor: usize, from_end: bool) -> impl Iterator<Item
 /// smoothed by a box blur of the same size and enlarged back. A closing removes
 /// every stroke narrower than its window, however much of the window it fills.
 pub fn background(image: &Gray, dark_ink: bool) -> Vec<f32> {
-    let short = image.width.min(image.height);
+    let short = image.width().min(image.height());
     let (cw, ch) = if short > COARSE_SIDE {
         let s = COARSE_SIDE as f32 / short as f32;
         let scaled = |n: usize| ((n as f32 * s).round() as usize).max(1);
-        (scaled(image.width), scaled(image.height))
+        (scaled(image.width()), scaled(image.height()))
     } else {
-        (image.width, image.height)
+        (image.width(), image.height())
     };
-    let coarse = resize(&image.pixels, image.width, image.height, cw, ch);
+    let coarse = resize(image.pixels(), image.width(), image.height(), cw, ch);
     let radius = ((cw.min(ch) as f32 * WINDOW_FRACTION).round() as usize).max(1);
     let (first, second) = if dark_ink { (1.0, 0.0) } else { (0.0, 1.0) };
     let spread = rank_filter(&coarse, cw, ch, radius, first);
     let closed = rank_filter(&spread, cw, ch, radius, second);
     let smooth = box_blur(&closed, cw, ch, radius);
-    resize(&smooth, cw, ch, image.width, image.height)
+    resize(&smooth, cw, ch, image.width(), image.height())
 }
 
 /// Each pixel replaced by the value at `rank` of the `(2r+1)^2` window around it
@@ -286,7 +290,7 @@ pub fn limit_shadows(paper: &mut [f32], level: f32, dark_ink: bool) {
 /// of the picture (its median), and the ink is the extreme further from it
 /// (the extremes taken at one pixel in `EXTREME_SHARE`, past single specks).
 pub fn dark_ink(image: &Gray) -> bool {
-    let mut sample = image.pixels.clone();
+    let mut sample = image.pixels().to_vec();
     let n = sample.len();
     let k = n / EXTREME_SHARE;
     // The median splits the values: the extremes are chosen among the half beyond it.
@@ -397,9 +401,9 @@ mod tests {
     fn shrinking_averages_whole_and_cut_blocks() {
         let g = gray(5, 3, |x, y| (x + 10 * y) as f32);
         let s = shrink(&g, 2);
-        assert_eq!((s.width, s.height), (3, 2));
+        assert_eq!((s.width(), s.height()), (3, 2));
         // Block (0,0): 0,1,10,11; the last column's blocks are one pixel wide.
-        assert_eq!(s.pixels, vec![5.5, 7.5, 9.0, 20.5, 22.5, 24.0]);
+        assert_eq!(s.pixels(), vec![5.5, 7.5, 9.0, 20.5, 22.5, 24.0]);
     }
 
     #[test]
@@ -415,21 +419,28 @@ mod tests {
             let luma: Vec<u8> = (0..w * h).map(|i| byte(i % w, i / w)).collect();
             let fast = shrink_luma(&luma, w, h, factor, (false, false));
             let plain = shrink(&gray(w, h, |x, y| f32::from(byte(x, y)) / 255.0), factor);
-            assert_eq!((fast.width, fast.height), (plain.width, plain.height));
+            assert_eq!(
+                (fast.width(), fast.height()),
+                (plain.width(), plain.height())
+            );
             assert_eq!((fast.factor(), fast.source_size()), (factor, (w, h)));
             let worst = fast
-                .pixels
+                .pixels()
                 .iter()
-                .zip(&plain.pixels)
+                .zip(plain.pixels())
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0, f32::max);
             assert!(worst < 1e-5, "{w}x{h} by {factor}: {worst}");
             // Aligned with the far sides: the shrunk picture turned half way round of
             // the picture turned half way round (both its pixels in reverse order).
             let turned: Vec<u8> = luma.iter().rev().copied().collect();
-            let mut back = shrink_luma(&turned, w, h, factor, (true, true)).pixels;
+            let mut back = shrink_luma(&turned, w, h, factor, (true, true)).into_pixels();
             back.reverse();
-            assert_eq!(back, fast.pixels, "{w}x{h} by {factor}, from the far sides");
+            assert_eq!(
+                back,
+                fast.pixels(),
+                "{w}x{h} by {factor}, from the far sides"
+            );
         }
     }
 
@@ -438,11 +449,11 @@ mod tests {
         let g = gray(2100, 900, |x, _| if x < 1000 { 0.0 } else { 1.0 });
         let once = shrink(&g, 3);
         assert_eq!(
-            (once.width, once.factor(), once.source_size()),
+            (once.width(), once.factor(), once.source_size()),
             (700, 3, (2100, 900))
         );
         let twice = shrink(&once, 2);
-        assert_eq!((twice.width, twice.height), (350, 150));
+        assert_eq!((twice.width(), twice.height()), (350, 150));
         assert_eq!((twice.factor(), twice.source_size()), (6, (2100, 900)));
         let ink = ink_map(&once).unwrap();
         assert_eq!((ink.width, ink.factor, ink.picture), (700, 3, (2100, 900)));
@@ -508,10 +519,7 @@ mod tests {
             }
         });
         assert!(!dark_ink(&board));
-        let page = Gray {
-            pixels: board.pixels.iter().map(|v| 1.0 - v).collect(),
-            ..board.clone()
-        };
+        let page = board.map(|v| 1.0 - v);
         assert!(dark_ink(&page));
     }
 
@@ -519,7 +527,7 @@ mod tests {
     fn polarity_matches_the_sorted_values() {
         // The plain rule: sort, and compare the extremes' distances from the median.
         let sorted_rule = |g: &Gray| {
-            let mut v = g.pixels.clone();
+            let mut v = g.pixels().to_vec();
             v.sort_by(f32::total_cmp);
             let (n, k) = (v.len(), v.len() / EXTREME_SHARE);
             v[n / 2] - v[k] >= v[n - 1 - k] - v[n / 2]
@@ -599,7 +607,7 @@ mod tests {
             strong: 0.0,
             dark_ink: true,
         };
-        assert_eq!(shrink(&g, 3).width, 700);
+        assert_eq!(shrink(&g, 3).width(), 700);
         assert_eq!(ink.to_picture((10, 20, 5, 6)), [30, 60, 15, 18]);
         assert_eq!(ink.to_picture((699, 299, 1, 1)), [2097, 897, 3, 3]);
     }

@@ -211,8 +211,8 @@ mod tests {
     #[test]
     fn json_pixels_become_a_grey_image() {
         let img = pixels_from_json(br#"{"width":2,"height":1,"pixels":[0,255]}"#).unwrap();
-        assert_eq!((img.width, img.height), (2, 1));
-        assert_eq!(img.pixels, [0.0, 1.0]);
+        assert_eq!((img.width(), img.height()), (2, 1));
+        assert_eq!(img.pixels(), [0.0, 1.0]);
     }
 
     #[test]
@@ -242,9 +242,9 @@ mod tests {
     fn png_round_trips() {
         let img = GrayImage::from_fn(3, 2, |x, y| image::Luma([(x * 100 + y * 51) as u8]));
         let decoded = decode_image(&png_bytes(&img)).unwrap();
-        assert_eq!((decoded.width, decoded.height), (3, 2));
+        assert_eq!((decoded.width(), decoded.height()), (3, 2));
         let expected: Vec<f32> = img.as_raw().iter().map(|&v| f32::from(v) / 255.0).collect();
-        assert_eq!(decoded.pixels, expected);
+        assert_eq!(decoded.pixels(), expected);
     }
 
     #[test]
