@@ -96,12 +96,12 @@ fn a_phone_photo_sent_as_it_is_is_read() {
         test.image(i),
         label,
         (4000, 3000),
-        Some((6.0, 95)),
+        Some((3.5, 95)),
         &mut rng,
     );
     let jpeg = photo.jpeg;
     assert!(
-        (3 * MIB..=MAX_BODY_BYTES).contains(&jpeg.len()),
+        (4_000_000..=7_000_000).contains(&jpeg.len()),
         "the photo is {} bytes",
         jpeg.len()
     );
