@@ -134,6 +134,22 @@ fn a_phone_photo_sent_as_it_is_is_read() {
         );
     }
 
+    // As `curl -F photo=@photo.jpg` sends it.
+    let mut form = b"--XyZ\r\nContent-Disposition: form-data; name=\"photo\"; \
+        filename=\"photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+        .to_vec();
+    form.extend_from_slice(&jpeg);
+    form.extend_from_slice(b"\r\n--XyZ--\r\n");
+    let form_type = "multipart/form-data; boundary=XyZ";
+    let answer = request(server.addr, "POST", "/api/predict", Some(form_type), &form);
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(answer.json()["probabilities"], json["probabilities"]);
+
     let path = "/api/predict?number=true";
     let answer = request(server.addr, "POST", path, Some("image/jpeg"), &jpeg);
     assert_eq!(
