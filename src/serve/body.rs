@@ -25,7 +25,9 @@ use super::{MAX_BODY_BYTES, MAX_JSON_BYTES, ServerLimits};
 
 /// The share of the body budget a request holds; returned when the last clone is dropped.
 #[derive(Clone)]
-pub struct BodyHeld(#[allow(dead_code)] Arc<Vec<Permit<'static>>>);
+pub struct BodyHeld {
+    _permits: Arc<Vec<Permit<'static>>>,
+}
 
 /// The smallest buffer a chunked body starts with.
 const FIRST_CHUNKED_BYTES: usize = 64 << 10;
@@ -70,7 +72,9 @@ async fn read(limits: ServerLimits, request: Request) -> Result<Request, ApiErro
                 ),
             )
         })??;
-    parts.extensions.insert(BodyHeld(Arc::new(held.permits)));
+    parts.extensions.insert(BodyHeld {
+        _permits: Arc::new(held.permits),
+    });
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
