@@ -8,8 +8,8 @@
 //!   chunked body, its buffer as it doubles. A form reserves [`FORM_COST`] times its
 //!   length and JSON pixels [`JSON_COST`] times, for the copies unpacking them makes. The
 //!   reservation is kept until the request is answered; one that cannot be made within
-//!   [`BODY_WAIT`] gets a 503. So 16 photos of 16 MiB are received at once, or 50 of 5 MB;
-//!   more wait.
+//!   [`BODY_WAIT`] gets a 503. So 16 photos of 16 MiB are received at once, or about 50
+//!   of 5 MB; more wait.
 //! - pictures: every uploaded image first reserves its peak memory (its pixels x
 //!   [`PEAK_BYTES_PER_PIXEL`], from the header: the decoded picture and its grey copy,
 //!   more than the prepared picture and its crops take after) from one budget of
