@@ -10,7 +10,7 @@
 //!
 //! The classifier is shared read-only behind an `Arc`: requests run in parallel
 //! with no lock. Bodies are capped at [`MAX_BODY_BYTES`] (a phone's photo as it is;
-//! [`MAX_JSON_BYTES`] for JSON pixels) and read by [`body`] before the handler runs,
+//! [`MAX_JSON_BYTES`] for JSON pixels) and read by `body.rs` before the handler runs,
 //! images at [`input::MAX_IMAGE_SIDE`] pixels a side (checked before decoding).
 //!
 //! No client can wedge the server ([`ServerLimits`]): a request's headers must arrive
