@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use digitnet::data::{self, Dataset};
 use digitnet::preprocess::Gray;
-use digitnet::serve::{Classifier, MAX_BODY_BYTES};
+use digitnet::serve::{Classifier, MAX_JSON_BYTES};
 use image::{GrayImage, ImageFormat, Luma};
 use serde_json::{Value, json};
 use serve_support::{TestServer, post_json, request};
@@ -269,8 +269,8 @@ fn bad_requests_get_a_json_error_and_a_4xx() {
             "5000x1",
         ),
         (
-            "body over 1 MiB",
-            predict(Some("application/json"), &vec![b' '; MAX_BODY_BYTES + 1]),
+            "JSON body over 1 MiB",
+            predict(Some("application/json"), &vec![b' '; MAX_JSON_BYTES + 1]),
             413,
             "larger than the limit",
         ),

@@ -83,6 +83,7 @@ fn short(header_ms: u64) -> ServerLimits {
         body_timeout: Duration::from_millis(400),
         max_connections: 64,
         shutdown_grace: Duration::from_secs(20),
+        ..ServerLimits::default()
     }
 }
 
@@ -160,6 +161,7 @@ fn expect_100_continue_over_the_limit_gets_413_not_100() {
     let (got, _) = read_until_closed(&mut stream, Duration::from_secs(10));
     let text = String::from_utf8_lossy(&got);
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("limit of 16777216 bytes"), "{text}");
     assert!(!text.contains("100 Continue"), "{text}");
 }
 

@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
+use super::body::BodyHeld;
 use super::classifier::Classifier;
 use super::error::ApiError;
 use super::input::{BodyKind, read_image_held, unpack};
@@ -23,6 +24,7 @@ pub async fn predict(
     State(classifier): State<Arc<Classifier>>,
     uri: Uri,
     headers: HeaderMap,
+    Extension(body_memory): Extension<BodyHeld>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let number = wants_number(uri.query())?;
@@ -32,7 +34,8 @@ pub async fn predict(
     let kind = BodyKind::from_content_type(content_type)?;
     let (payload, body) = unpack(kind, body?).await?;
     tokio::task::spawn_blocking(move || {
-        // The decoding budget's share is held until the picture is prepared and answered.
+        // The budgets' shares are held until the picture is prepared and answered.
+        let _body_memory = body_memory;
         let (image, _memory) = read_image_held(payload, &body)?;
         if number {
             let reading = classifier

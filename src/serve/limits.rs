@@ -1,20 +1,28 @@
-//! What bounds the server's memory, and the budget that enforces the decoding part.
+//! What bounds the server's memory, and the budget that enforces it.
 //!
 //! The stated bound, beyond the model and the runtime:
-//! - request bodies: at most [`super::MAX_CONNECTIONS`] connections, each reading at most
-//!   one body of [`super::MAX_BODY_BYTES`] (256 x 1 MiB = 256 MiB);
+//! - request bodies: each is at most [`super::MAX_BODY_BYTES`] (16 MiB, a phone's photo
+//!   as it is; JSON pixels [`super::MAX_JSON_BYTES`], 1 MiB), and all of them together
+//!   hold at most [`BODY_BUDGET_BYTES`] (256 MiB). Before its body is read, a request
+//!   reserves what holding it costs from that budget: its `Content-Length`, or, for a
+//!   chunked body, its buffer as it doubles. A form reserves [`FORM_COST`] times its
+//!   length and JSON pixels [`JSON_COST`] times, for the copies unpacking them makes. The
+//!   reservation is kept until the request is answered; one that cannot be made within
+//!   [`BODY_WAIT`] gets a 503. So 16 photos of 16 MiB are received at once, or about 50
+//!   of 5 MB; more wait.
 //! - pictures: every uploaded image first reserves its peak memory (its pixels x
 //!   [`PEAK_BYTES_PER_PIXEL`], from the header: the decoded picture and its grey copy,
 //!   more than the prepared picture and its crops take after) from one budget of
 //!   [`DECODE_BUDGET_BYTES`] (512 MiB), and holds it until it is answered. A 28x28
 //!   drawing reserves 12 KiB, a 4096x4096 upload 256 MiB, so two of those are worked on
 //!   at once while small ones keep flowing. A request that cannot reserve its share
-//!   within [`DECODE_WAIT`] gets a 503. JSON pixels are capped by the body size.
+//!   within [`DECODE_WAIT`] gets a 503.
 //!
 //! Worst case: 256 MiB of bodies and 512 MiB of pictures, under 1 GiB with the model.
 //!
 //! Decoding runs on tokio's blocking threads, so the budget is a plain mutex and
-//! condition variable.
+//! condition variable; async code waits for it on a blocking thread
+//! ([`Budget::reserve_async`]).
 
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -27,6 +35,21 @@ pub const DECODE_BUDGET_BYTES: u64 = 512 << 20;
 
 /// How long a request waits for its share of the budget before a 503.
 pub const DECODE_WAIT: Duration = Duration::from_secs(10);
+
+/// The memory all request bodies being received or worked on may hold together.
+pub const BODY_BUDGET_BYTES: u64 = 256 << 20;
+
+/// How long a request waits for its body's share of the budget before a 503.
+pub const BODY_WAIT: Duration = Duration::from_secs(10);
+
+/// Bytes reserved per byte of a form: the body, the parser's copy of it, and the file
+/// copied out of that (multer's buffering).
+pub const FORM_COST: u64 = 3;
+
+/// Bytes reserved per byte of JSON pixels: the body, its values as 4-byte floats in a
+/// vector that doubles as it grows (at least 2 bytes of JSON a value), and the picture
+/// made of them.
+pub const JSON_COST: u64 = 8;
 
 /// Bytes reserved from a budget of `total`.
 pub struct Budget {
@@ -71,9 +94,39 @@ impl Budget {
         })
     }
 
+    /// [`Budget::reserve`] from async code: at once when the bytes are free, else
+    /// waiting on one of tokio's blocking threads.
+    pub async fn reserve_async(
+        &'static self,
+        bytes: u64,
+        wait: Duration,
+    ) -> Option<Permit<'static>> {
+        if let Some(permit) = self.reserve(bytes, Duration::ZERO) {
+            return Some(permit);
+        }
+        tokio::task::spawn_blocking(move || self.reserve(bytes, wait))
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// Bytes reserved now.
     pub fn in_use(&self) -> u64 {
         *self.used.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The whole budget.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+impl std::fmt::Debug for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Budget")
+            .field("total", &self.total)
+            .field("in_use", &self.in_use())
+            .finish()
     }
 }
 
@@ -84,6 +137,9 @@ impl Drop for Permit<'_> {
         self.budget.freed.notify_all();
     }
 }
+
+/// The server's budget for request bodies.
+pub static BODIES: Budget = Budget::new(BODY_BUDGET_BYTES);
 
 /// The server's decoding budget.
 pub static DECODES: Budget = Budget::new(DECODE_BUDGET_BYTES);

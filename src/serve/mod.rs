@@ -9,8 +9,9 @@
 //!   stopping on Ctrl-C or SIGTERM.
 //!
 //! The classifier is shared read-only behind an `Arc`: requests run in parallel
-//! with no lock. Bodies are capped at [`MAX_BODY_BYTES`], images at
-//! [`input::MAX_IMAGE_SIDE`] pixels a side (checked before decoding).
+//! with no lock. Bodies are capped at [`MAX_BODY_BYTES`] (a phone's photo as it is;
+//! [`MAX_JSON_BYTES`] for JSON pixels) and read by `body.rs` before the handler runs,
+//! images at [`input::MAX_IMAGE_SIDE`] pixels a side (checked before decoding).
 //!
 //! No client can wedge the server ([`ServerLimits`]): a request's headers must arrive
 //! within 10 s (the same bound closes a kept-alive connection that idles), its body
@@ -19,6 +20,7 @@
 //! Memory is bounded as [`limits`] states.
 //!
 mod api;
+mod body;
 mod classifier;
 mod error;
 pub mod input;
@@ -37,11 +39,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -50,20 +49,28 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::error::{Error, Result};
 
-/// The largest request body accepted (1 MiB); larger ones get a 413.
-pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// The largest request body accepted (16 MiB: a 12-megapixel phone photo is 3-6 MB);
+/// larger ones get a 413. All bodies together stay within [`limits::BODY_BUDGET_BYTES`].
+pub const MAX_BODY_BYTES: usize = 16 << 20;
+
+/// The largest JSON body accepted (1 MiB): JSON pixels are for drawings.
+pub const MAX_JSON_BYTES: usize = 1 << 20;
 
 /// The most connections served at once: under the common limit of 1,024 open files.
 pub const MAX_CONNECTIONS: usize = 256;
 
 /// What a client is allowed before the server gives up on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct ServerLimits {
     /// Time to send a request's headers; also the longest a kept-alive connection may
     /// idle between requests.
     pub header_timeout: Duration,
-    /// Time to send a request's body, once its headers are in (then a 408).
+    /// Time to send a request's body, once its memory is reserved (then a 408).
     pub body_timeout: Duration,
+    /// The memory all request bodies share ([`limits::BODIES`] by default).
+    pub body_budget: &'static limits::Budget,
+    /// How long a request waits for its body's share of `body_budget` (then a 503).
+    pub body_wait: Duration,
     /// Connections served at once.
     pub max_connections: usize,
     /// How long a shutdown waits for requests in flight before it exits anyway.
@@ -75,6 +82,8 @@ impl Default for ServerLimits {
         ServerLimits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
+            body_budget: &limits::BODIES,
+            body_wait: limits::BODY_WAIT,
             max_connections: MAX_CONNECTIONS,
             shutdown_grace: Duration::from_secs(10),
         }
@@ -86,7 +95,7 @@ pub fn router(classifier: Arc<Classifier>) -> Router {
     router_with(classifier, ServerLimits::default())
 }
 
-/// [`router`] with the body deadline of `limits`.
+/// [`router`] with the body deadline and budget of `limits`.
 pub fn router_with(classifier: Arc<Classifier>, limits: ServerLimits) -> Router {
     Router::new()
         .route("/", get(page::index))
@@ -98,51 +107,8 @@ pub fn router_with(classifier: Arc<Classifier>, limits: ServerLimits) -> Router 
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(
-            limits.body_timeout,
-            whole_body_in_time,
-        ))
+        .layer(middleware::from_fn_with_state(limits, body::within_limits))
         .with_state(classifier)
-}
-
-/// Reads the whole body before the handler runs: refused from its `Content-Length`
-/// when over [`MAX_BODY_BYTES`] (so `Expect: 100-continue` gets a 413, not a 100), and
-/// cut off with a 408 when it does not arrive within `deadline`.
-async fn whole_body_in_time(
-    State(deadline): State<Duration>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return ApiError::too_large(format!(
-            "the request body is larger than the limit of {MAX_BODY_BYTES} bytes"
-        ))
-        .into_response();
-    }
-    let (parts, body) = request.into_parts();
-    let read = axum::body::to_bytes(body, MAX_BODY_BYTES);
-    match tokio::time::timeout(deadline, read).await {
-        Ok(Ok(bytes)) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
-        Ok(Err(e)) => ApiError::too_large(format!(
-            "could not read the request body within the limit of {MAX_BODY_BYTES} bytes: {e}"
-        ))
-        .into_response(),
-        Err(_) => ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            format!(
-                "the request body did not arrive within {} s",
-                deadline.as_secs_f32()
-            ),
-        )
-        .into_response(),
-    }
 }
 
 /// Serves `classifier` on `listener` until `shutdown` resolves, with the default

@@ -10,7 +10,7 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use digitnet::serve::{self, Classifier};
+use digitnet::serve::{self, Classifier, ServerLimits};
 
 /// One HTTP answer.
 #[derive(Debug)]
@@ -128,6 +128,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start(classifier: Arc<Classifier>) -> Self {
+        Self::start_with(classifier, ServerLimits::default())
+    }
+
+    /// [`TestServer::start`] within `limits`.
+    pub fn start_with(classifier: Arc<Classifier>, limits: ServerLimits) -> Self {
         let (addr_tx, addr_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -141,7 +146,8 @@ impl TestServer {
                 let stop = async move {
                     let _ = tokio::task::spawn_blocking(move || stop_rx.recv()).await;
                 };
-                serve::serve(listener, classifier, stop).await
+                let app = serve::router_with(classifier, limits);
+                serve::serve_with(listener, app, limits, stop).await
             })
         });
         let addr = addr_rx
