@@ -63,7 +63,10 @@ pub mod deskew;
 mod gray;
 pub mod ink;
 #[cfg(feature = "images")]
-pub use decode::{MAX_PIXELS, MAX_SIDE, PEAK_BYTES_PER_PIXEL, decode, dimensions, open};
+pub use decode::{
+    Footprint, LUMA_PEAK_BYTES_PER_PIXEL, MAX_PIXELS, MAX_SIDE, PEAK_BYTES_PER_PIXEL, decode,
+    dimensions, footprint, open,
+};
 pub use gray::{Gray, PixelCount};
 
 /// How a training set prepared its digits (see the module docs).

@@ -214,7 +214,7 @@ fn post_png(addr: &str, body: &[u8]) -> u16 {
 #[test]
 fn concurrent_large_uploads_stay_within_the_servers_memory_budget() {
     use std::io::BufRead;
-    // 4096x4096 (the largest side accepted), a few KB compressed, ~300 MB to work on.
+    // 4096x4096 (the largest PNG accepted), a few KB compressed, ~300 MB to work on.
     let img = image::GrayImage::from_fn(4096, 4096, |x, y| {
         let ink = (1000..3000).contains(&x) && (1500..2500).contains(&y);
         image::Luma([if ink { 0 } else { 255 }])

@@ -163,6 +163,53 @@ fn a_phone_photo_sent_as_it_is_is_read() {
     wait_for_in_use(&digitnet::serve::limits::BODIES, 0);
 }
 
+/// A photo from a 48-megapixel phone camera (8000x6000, quality 85, light grain) is
+/// read, while a PNG of 5000x5000 (a few KB, 400 MB to decode at 16 bytes a pixel)
+/// gets a 413 naming what decoding it would take.
+#[test]
+fn a_48_megapixel_photo_is_read_and_a_png_too_large_to_decode_is_refused() {
+    let test = mnist::test().unwrap();
+    let (i, label) = (1, test.labels[1]);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(48);
+    let photo = synth::single_with(
+        test.image(i),
+        label,
+        (8000, 6000),
+        Some((1.5, 85)),
+        &mut rng,
+    );
+    assert!(
+        photo.jpeg.len() <= MAX_BODY_BYTES,
+        "{} bytes",
+        photo.jpeg.len()
+    );
+    let server = TestServer::start(mnist_classifier());
+    let answer = request(
+        server.addr,
+        "POST",
+        "/api/predict",
+        Some("image/jpeg"),
+        &photo.jpeg,
+    );
+    let text = String::from_utf8_lossy(&answer.body).into_owned();
+    assert_eq!(answer.status, 200, "{text}");
+    assert_eq!(answer.json()["digit"], usize::from(label), "{text}");
+
+    let blank = image::GrayImage::from_pixel(5000, 5000, image::Luma([255]));
+    let mut png = Vec::new();
+    blank
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let answer = request(server.addr, "POST", "/api/predict", Some("image/png"), &png);
+    let text = String::from_utf8_lossy(&answer.body).into_owned();
+    assert_eq!(answer.status, 413, "{text}");
+    assert!(
+        text.contains("5000x5000 pixels, which would take 382 MiB"),
+        "{text}"
+    );
+    wait_for_in_use(&digitnet::serve::limits::DECODES, 0);
+}
+
 #[test]
 fn a_body_over_the_cap_gets_a_413_that_names_it() {
     let server = TestServer::start(mnist_classifier());

@@ -78,44 +78,87 @@ fn is_jpeg(bytes: &[u8]) -> bool {
 /// `None` when this decoder cannot read the file (CMYK, say), so the general
 /// path can try it and name the problem.
 fn jpeg_luma(bytes: &[u8], origin: &str) -> Result<Option<Gray>> {
-    use zune_jpeg::zune_core::bytestream::ZCursor;
-    use zune_jpeg::zune_core::colorspace::ColorSpace;
-    use zune_jpeg::zune_core::options::DecoderOptions;
-
-    let options = DecoderOptions::default()
-        .jpeg_set_out_colorspace(ColorSpace::Luma)
-        .set_max_width(MAX_SIDE as usize)
-        .set_max_height(MAX_SIDE as usize);
-    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
-    if decoder.decode_headers().is_err() {
-        return Ok(None);
-    }
-    let Some(info) = decoder.info() else {
+    let Some((mut decoder, size)) = luma_decoder(bytes) else {
         return Ok(None);
     };
-    let size = (u32::from(info.width), u32::from(info.height));
     check_size(size, origin)?;
     check_backed(size, bytes.len() as u64, origin)?;
-    if decoder.output_colorspace() != Some(ColorSpace::Luma) {
-        return Ok(None);
-    }
     let orientation = decoder
         .exif()
         .and_then(|exif| Orientation::from_exif_chunk(exif))
         .unwrap_or(Orientation::NoTransforms);
-    let Ok(luma) = decoder.decode() else {
-        return Ok(None);
-    };
+    // No second try by the general path: its peak memory is larger than the one
+    // reserved for this file (see `footprint`).
+    let broken = |e: String| Error::data(origin, format!("cannot decode the image: {e}"));
+    let luma = decoder.decode().map_err(|e| broken(e.to_string()))?;
     let (width, height) = (size.0 as usize, size.1 as usize);
-    let Some(luma) = luma.get(..width * height) else {
-        return Ok(None);
-    };
+    let luma = luma
+        .get(..width * height)
+        .ok_or_else(|| broken("the decoder returned too few pixels".into()))?;
     // Shrunk as stored with the blocks aligned to the corner that turns into the
     // top-left, then turned: the same picture as turned, then shrunk, and the
     // full-size picture is never turned.
     let factor = ink::analysis_factor(width, height);
     let stored = ink::shrink_luma(luma, width, height, factor, upright_origin(orientation));
     Ok(Some(turned(stored, orientation)))
+}
+
+/// zune-jpeg's decoder reading from memory.
+type LumaDecoder<'a> = zune_jpeg::JpegDecoder<zune_jpeg::zune_core::bytestream::ZCursor<&'a [u8]>>;
+
+/// A JPEG decoder for `bytes`, its header read, that gives the luma alone, and the
+/// picture's size as stored; `None` when the file is not such a JPEG (CMYK, say).
+fn luma_decoder(bytes: &[u8]) -> Option<(LumaDecoder<'_>, (u32, u32))> {
+    use zune_jpeg::zune_core::bytestream::ZCursor;
+    use zune_jpeg::zune_core::colorspace::ColorSpace;
+    use zune_jpeg::zune_core::options::DecoderOptions;
+
+    if !is_jpeg(bytes) {
+        return None;
+    }
+    let options = DecoderOptions::default()
+        .jpeg_set_out_colorspace(ColorSpace::Luma)
+        .set_max_width(MAX_SIDE as usize)
+        .set_max_height(MAX_SIDE as usize);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    decoder.decode_headers().ok()?;
+    let info = decoder.info()?;
+    if decoder.output_colorspace() != Some(ColorSpace::Luma) {
+        return None;
+    }
+    Some((decoder, (u32::from(info.width), u32::from(info.height))))
+}
+
+/// Most bytes of memory decoding a JPEG by its luma takes per pixel at its peak: the
+/// luma, one byte a pixel (the picture kept is shrunk to the analysis size), with room
+/// for the decoder's own rows. A 48-megapixel photo took 50 MB more than a tiny one.
+pub const LUMA_PEAK_BYTES_PER_PIXEL: u64 = 2;
+
+/// What decoding an image file takes, from its header alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    pub width: u32,
+    pub height: u32,
+    /// The most memory [`decode`] holds at once for it, in bytes.
+    pub peak_bytes: u64,
+}
+
+/// The size of the picture in `bytes` and the peak memory [`decode`] needs for it, read
+/// within the same bounds as [`decode`]: a JPEG read by its luma takes
+/// [`LUMA_PEAK_BYTES_PER_PIXEL`], anything else [`PEAK_BYTES_PER_PIXEL`].
+pub fn footprint(bytes: &[u8], origin: &str) -> Result<Footprint> {
+    let (width, height, per_pixel) = match luma_decoder(bytes) {
+        Some((_, (w, h))) => (w, h, LUMA_PEAK_BYTES_PER_PIXEL),
+        None => {
+            let (w, h) = dimensions(bytes, origin)?;
+            (w, h, PEAK_BYTES_PER_PIXEL)
+        }
+    };
+    Ok(Footprint {
+        width,
+        height,
+        peak_bytes: u64::from(width) * u64::from(height) * per_pixel,
+    })
 }
 
 /// Which corner of a picture stored as it was taken becomes the top-left once it is

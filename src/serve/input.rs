@@ -4,8 +4,9 @@
 //! values 0..255, row by row]}`.
 //!
 //! Everything is checked before memory is committed: the body is already capped
-//! (see [`super::MAX_BODY_BYTES`]); an image's dimensions are read from its header
-//! and refused above [`MAX_IMAGE_SIDE`] before any pixel is decoded. Decoding
+//! (see [`super::MAX_BODY_BYTES`]); an image's size is read from its header and
+//! refused when decoding it would take more than [`MAX_DECODE_BYTES`], before any
+//! pixel is decoded. Decoding
 //! itself is [`crate::preprocess::decode`], the same as `digitnet predict`'s.
 
 use axum::body::Bytes;
@@ -16,9 +17,14 @@ use super::limits::Permit;
 use super::multipart;
 use crate::preprocess::{self, Gray};
 
-/// The widest or tallest image accepted, in pixels (either format). Smaller
-/// than what `predict` reads from disk: a server answers many clients at once.
-pub const MAX_IMAGE_SIDE: u32 = 4096;
+/// The most memory decoding one upload may take: half the decoding budget, a PNG of
+/// 4096x4096 (16 bytes a pixel) or a JPEG up to the decoder's own limit of 50
+/// megapixels (read by its luma, 2 bytes a pixel). A server answers many clients at
+/// once, so a PNG may be smaller than what `predict` reads from disk.
+pub const MAX_DECODE_BYTES: u64 = 256 << 20;
+
+/// The widest or tallest picture sent as JSON pixels (a canvas) accepted.
+pub const MAX_JSON_SIDE: u32 = 4096;
 
 /// The body formats the API understands, as its `Content-Type` names them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,8 +97,9 @@ pub fn read_image_held(
     }
 }
 
-/// Decodes an image file, refusing it from its header when a side exceeds
-/// [`MAX_IMAGE_SIDE`] (413); anything unreadable is a 400.
+/// Decodes an image file, refusing it from its header when it is larger than the
+/// decoder reads or decoding it would take more than [`MAX_DECODE_BYTES`] (413);
+/// anything unreadable is a 400.
 pub fn decode_image(body: &[u8]) -> Result<Gray, ApiError> {
     decode_image_held(body).map(|(image, _)| image)
 }
@@ -101,10 +108,10 @@ pub fn decode_image(body: &[u8]) -> Result<Gray, ApiError> {
 /// the header's size); the reservation is returned with the picture.
 fn decode_image_held(body: &[u8]) -> Result<(Gray, Permit<'static>), ApiError> {
     let origin = "the uploaded image";
-    let (width, height) =
-        preprocess::dimensions(body, origin).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    check_side(width, height)?;
-    let held = super::limits::decode_permit(width, height)?;
+    let footprint =
+        preprocess::footprint(body, origin).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    check_footprint(footprint)?;
+    let held = super::limits::decode_permit(footprint.peak_bytes)?;
     let image =
         preprocess::decode(body, origin).map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok((image, held))
@@ -137,7 +144,12 @@ pub fn pixels_from_json(body: &[u8]) -> Result<Gray, ApiError> {
             "width and height must be at least 1, got {width}x{height}"
         )));
     }
-    check_side(width, height)?;
+    if width.max(height) > MAX_JSON_SIDE {
+        return Err(ApiError::too_large(format!(
+            "the picture is {width}x{height} pixels; the limit is {MAX_JSON_SIDE} pixels a \
+             side for JSON pixels"
+        )));
+    }
     let expected = width as usize * height as usize;
     if pixels.len() != expected {
         return Err(ApiError::unprocessable(format!(
@@ -158,11 +170,29 @@ pub fn pixels_from_json(body: &[u8]) -> Result<Gray, ApiError> {
     ))
 }
 
-/// 413 when either side exceeds [`MAX_IMAGE_SIDE`].
-fn check_side(width: u32, height: u32) -> Result<(), ApiError> {
-    if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE {
+/// 413 when the picture is larger than the decoder reads (as `predict` says it) or
+/// decoding it would take more than [`MAX_DECODE_BYTES`].
+fn check_footprint(footprint: preprocess::Footprint) -> Result<(), ApiError> {
+    let preprocess::Footprint {
+        width,
+        height,
+        peak_bytes,
+    } = footprint;
+    let pixels = u64::from(width) * u64::from(height);
+    if width.max(height) > preprocess::MAX_SIDE || pixels > preprocess::MAX_PIXELS {
         return Err(ApiError::too_large(format!(
-            "the image is {width}x{height} pixels; the limit is {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}"
+            "the image is {width}x{height} pixels; the limit is {} pixels a side and {} \
+             megapixels",
+            preprocess::MAX_SIDE,
+            preprocess::MAX_PIXELS / 1_000_000
+        )));
+    }
+    if peak_bytes > MAX_DECODE_BYTES {
+        return Err(ApiError::too_large(format!(
+            "the image is {width}x{height} pixels, which would take {} MiB to decode; one \
+             upload may take {} MiB (a PNG of 4096x4096, a JPEG of 50 megapixels)",
+            peak_bytes.div_ceil(1 << 20),
+            MAX_DECODE_BYTES >> 20
         )));
     }
     Ok(())
@@ -248,11 +278,28 @@ mod tests {
     }
 
     #[test]
-    fn sides_over_the_limit_are_too_large() {
-        assert!(check_side(MAX_IMAGE_SIDE, MAX_IMAGE_SIDE).is_ok());
-        let err = check_side(MAX_IMAGE_SIDE + 1, 1).unwrap_err();
+    fn pictures_too_large_to_decode_are_too_large() {
+        let footprint = |width, height, per_pixel| preprocess::Footprint {
+            width,
+            height,
+            peak_bytes: u64::from(width) * u64::from(height) * per_pixel,
+        };
+        // A 4096x4096 PNG fits, one pixel more does not; a 48-megapixel JPEG fits.
+        let png = preprocess::PEAK_BYTES_PER_PIXEL;
+        assert!(check_footprint(footprint(4096, 4096, png)).is_ok());
+        let err = check_footprint(footprint(4097, 4096, png)).unwrap_err();
         assert_eq!(err.status, StatusCode::PAYLOAD_TOO_LARGE);
-        assert!(err.message.contains("4097x1"), "{}", err.message);
+        assert!(err.message.contains("4097x4096"), "{}", err.message);
+        assert!(err.message.contains("257 MiB"), "{}", err.message);
+        let jpeg = preprocess::LUMA_PEAK_BYTES_PER_PIXEL;
+        assert!(check_footprint(footprint(8000, 6000, jpeg)).is_ok());
+        // Beyond the decoder's own limits, whatever the format.
+        let err = check_footprint(footprint(10_001, 10, jpeg)).unwrap_err();
+        assert!(
+            err.message.contains("10000 pixels a side"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -10,13 +10,15 @@
 //!   reservation is kept until the request is answered; one that cannot be made within
 //!   [`BODY_WAIT`] gets a 503. So 16 photos of 16 MiB are received at once, or about 50
 //!   of 5 MB; more wait.
-//! - pictures: every uploaded image first reserves its peak memory (its pixels x
-//!   [`PEAK_BYTES_PER_PIXEL`], from the header: the decoded picture and its grey copy,
-//!   more than the prepared picture and its crops take after) from one budget of
-//!   [`DECODE_BUDGET_BYTES`] (512 MiB), and holds it until it is answered. A 28x28
-//!   drawing reserves 12 KiB, a 4096x4096 upload 256 MiB, so two of those are worked on
-//!   at once while small ones keep flowing. A request that cannot reserve its share
-//!   within [`DECODE_WAIT`] gets a 503.
+//! - pictures: every uploaded image first reserves its peak memory, from its header,
+//!   from one budget of [`DECODE_BUDGET_BYTES`] (512 MiB), and holds it until it is
+//!   answered: its pixels x [`PEAK_BYTES_PER_PIXEL`] (the decoded picture and its grey
+//!   copy, more than the prepared picture and its crops take after), or x
+//!   [`LUMA_PEAK_BYTES_PER_PIXEL`] for a JPEG read by its luma. One upload may take at
+//!   most half the budget (the input module refuses the rest). A 28x28 drawing reserves
+//!   12 KiB, a 4096x4096 PNG 256 MiB and a 12-megapixel photo 24 MB, so two of the
+//!   largest are worked on at once while small ones keep flowing. A request that
+//!   cannot reserve its share within [`DECODE_WAIT`] gets a 503.
 //!
 //! Worst case: 256 MiB of bodies and 512 MiB of pictures, under 1 GiB with the model.
 //!
@@ -28,7 +30,8 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::error::ApiError;
-use crate::preprocess::PEAK_BYTES_PER_PIXEL;
+#[cfg(doc)]
+use crate::preprocess::{LUMA_PEAK_BYTES_PER_PIXEL, PEAK_BYTES_PER_PIXEL};
 
 /// The memory all concurrent image decodes may hold together.
 pub const DECODE_BUDGET_BYTES: u64 = 512 << 20;
@@ -144,9 +147,8 @@ pub static BODIES: Budget = Budget::new(BODY_BUDGET_BYTES);
 /// The server's decoding budget.
 pub static DECODES: Budget = Budget::new(DECODE_BUDGET_BYTES);
 
-/// Reserves the memory a `width x height` decode needs, or a 503 after [`DECODE_WAIT`].
-pub fn decode_permit(width: u32, height: u32) -> Result<Permit<'static>, ApiError> {
-    let bytes = u64::from(width) * u64::from(height) * PEAK_BYTES_PER_PIXEL;
+/// Reserves the `bytes` a decode needs at its peak, or a 503 after [`DECODE_WAIT`].
+pub fn decode_permit(bytes: u64) -> Result<Permit<'static>, ApiError> {
     DECODES.reserve(bytes, DECODE_WAIT).ok_or_else(|| {
         ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

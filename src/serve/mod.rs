@@ -11,7 +11,8 @@
 //! The classifier is shared read-only behind an `Arc`: requests run in parallel
 //! with no lock. Bodies are capped at [`MAX_BODY_BYTES`] (a phone's photo as it is;
 //! [`MAX_JSON_BYTES`] for JSON pixels) and read by `body.rs` before the handler runs,
-//! images at [`input::MAX_IMAGE_SIDE`] pixels a side (checked before decoding).
+//! images at what decoding them takes ([`input::MAX_DECODE_BYTES`], from the header,
+//! before decoding).
 //!
 //! No client can wedge the server ([`ServerLimits`]): a request's headers must arrive
 //! within 10 s (the same bound closes a kept-alive connection that idles), its body
