@@ -21,3 +21,10 @@ pub fn bar() -> Gray {
     }
     page
 }
+
+/// The largest difference between two pictures' pixels, which must have one size.
+pub fn worst_difference(a: &Gray, b: &Gray) -> f32 {
+    assert_eq!((a.width(), a.height()), (b.width(), b.height()));
+    let pairs = a.pixels().iter().zip(b.pixels());
+    pairs.map(|(a, b)| (a - b).abs()).fold(0.0, f32::max)
+}

@@ -621,16 +621,7 @@ mod tests {
             let expected = ink::shrink(&Gray::new(w, h, pixels.collect()), 3);
             let got = decode(&bytes, "large").unwrap();
             assert_eq!((got.factor(), got.source_size()), (3, (w, h)), "tag {tag}");
-            assert_eq!(
-                (got.width(), got.height()),
-                (expected.width(), expected.height())
-            );
-            let worst = got
-                .pixels()
-                .iter()
-                .zip(expected.pixels())
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f32::max);
+            let worst = crate::test_support::worst_difference(&got, &expected);
             assert!(worst < 1e-5, "tag {tag}: {worst}");
         }
     }

@@ -419,17 +419,8 @@ mod tests {
             let luma: Vec<u8> = (0..w * h).map(|i| byte(i % w, i / w)).collect();
             let fast = shrink_luma(&luma, w, h, factor, (false, false));
             let plain = shrink(&gray(w, h, |x, y| f32::from(byte(x, y)) / 255.0), factor);
-            assert_eq!(
-                (fast.width(), fast.height()),
-                (plain.width(), plain.height())
-            );
             assert_eq!((fast.factor(), fast.source_size()), (factor, (w, h)));
-            let worst = fast
-                .pixels()
-                .iter()
-                .zip(plain.pixels())
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f32::max);
+            let worst = crate::test_support::worst_difference(&fast, &plain);
             assert!(worst < 1e-5, "{w}x{h} by {factor}: {worst}");
             // Aligned with the far sides: the shrunk picture turned half way round of
             // the picture turned half way round (both its pixels in reverse order).
