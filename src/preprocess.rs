@@ -65,7 +65,7 @@ pub mod ink;
 #[cfg(feature = "images")]
 pub use decode::{
     Footprint, LUMA_PEAK_BYTES_PER_PIXEL, MAX_PIXELS, MAX_SIDE, PEAK_BYTES_PER_PIXEL, decode,
-    dimensions, footprint, open,
+    dimensions, footprint, open, too_large,
 };
 pub use gray::{Gray, PixelCount};
 

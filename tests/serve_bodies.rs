@@ -86,20 +86,25 @@ fn wait_for_in_use(budget: &Budget, bytes: u64) {
     }
 }
 
+/// A JPEG photo of MNIST test digit `i` (`size` pixels, `(grain, quality)`, drawn with
+/// `seed`) and its label.
+fn photo_of_test_digit(
+    i: usize,
+    size: (usize, usize),
+    grain_quality: (f32, u8),
+    seed: u64,
+) -> (Vec<u8>, u8) {
+    let test = mnist::test().unwrap();
+    let label = test.labels[i];
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let photo = synth::single_with(test.image(i), label, size, Some(grain_quality), &mut rng);
+    (photo.jpeg, label)
+}
+
 #[test]
 fn a_phone_photo_sent_as_it_is_is_read() {
-    let test = mnist::test().unwrap();
-    let (i, label) = (0, test.labels[0]);
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(15);
     // A 12-megapixel photo at quality 95 with grain: the size of a phone's JPEG.
-    let photo = synth::single_with(
-        test.image(i),
-        label,
-        (4000, 3000),
-        Some((3.5, 95)),
-        &mut rng,
-    );
-    let jpeg = photo.jpeg;
+    let (jpeg, label) = photo_of_test_digit(0, (4000, 3000), (3.5, 95), 15);
     assert!(
         (4_000_000..=7_000_000).contains(&jpeg.len()),
         "the photo is {} bytes",
@@ -168,28 +173,15 @@ fn a_phone_photo_sent_as_it_is_is_read() {
 /// gets a 413 naming what decoding it would take.
 #[test]
 fn a_48_megapixel_photo_is_read_and_a_png_too_large_to_decode_is_refused() {
-    let test = mnist::test().unwrap();
-    let (i, label) = (1, test.labels[1]);
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(48);
-    let photo = synth::single_with(
-        test.image(i),
-        label,
-        (8000, 6000),
-        Some((1.5, 85)),
-        &mut rng,
-    );
-    assert!(
-        photo.jpeg.len() <= MAX_BODY_BYTES,
-        "{} bytes",
-        photo.jpeg.len()
-    );
+    let (jpeg, label) = photo_of_test_digit(1, (8000, 6000), (1.5, 85), 48);
+    assert!(jpeg.len() <= MAX_BODY_BYTES, "{} bytes", jpeg.len());
     let server = TestServer::start(mnist_classifier());
     let answer = request(
         server.addr,
         "POST",
         "/api/predict",
         Some("image/jpeg"),
-        &photo.jpeg,
+        &jpeg,
     );
     let text = String::from_utf8_lossy(&answer.body).into_owned();
     assert_eq!(answer.status, 200, "{text}");

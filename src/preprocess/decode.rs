@@ -264,9 +264,15 @@ pub fn dimensions(bytes: &[u8], origin: &str) -> Result<(u32, u32)> {
     Ok(header_decoder(Cursor::new(bytes), origin)?.dimensions())
 }
 
+/// Whether a `width x height` picture is beyond what is read: a side over
+/// [`MAX_SIDE`] or more than [`MAX_PIXELS`].
+pub fn too_large(width: u32, height: u32) -> bool {
+    width.max(height) > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS
+}
+
 /// Refuses pictures larger than [`MAX_SIDE`] or [`MAX_PIXELS`].
 fn check_size((width, height): (u32, u32), origin: &str) -> Result<()> {
-    if width.max(height) > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
+    if too_large(width, height) {
         return Err(Error::data(
             origin,
             format!(

@@ -178,8 +178,7 @@ fn check_footprint(footprint: preprocess::Footprint) -> Result<(), ApiError> {
         height,
         peak_bytes,
     } = footprint;
-    let pixels = u64::from(width) * u64::from(height);
-    if width.max(height) > preprocess::MAX_SIDE || pixels > preprocess::MAX_PIXELS {
+    if preprocess::too_large(width, height) {
         return Err(ApiError::too_large(format!(
             "the image is {width}x{height} pixels; the limit is {} pixels a side and {} \
              megapixels",
